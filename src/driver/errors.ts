@@ -1,0 +1,60 @@
+/**
+ * Errors the driver port raises. Adapters translate whatever their driver throws into these, with
+ * any password already removed, so nothing above the port depends on a driver's error shapes.
+ */
+
+export type DriverErrorCode =
+  | 'driver_missing'
+  | 'connection_failed'
+  | 'connection_lost'
+  | 'query_timeout'
+  | 'database_error'
+  | 'connection_closed';
+
+export class DriverError extends Error {
+  readonly code: DriverErrorCode;
+  constructor(code: DriverErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Neither `pg` nor `postgres` (or not the one asked for) could be loaded. */
+export class DriverMissingError extends DriverError {
+  constructor(message: string) {
+    super('driver_missing', message);
+  }
+}
+
+/** Could not open a session: refused, unreachable, timed out, auth failed, no such database. */
+export class ConnectionFailedError extends DriverError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('connection_failed', message, options);
+  }
+}
+
+/** An open session died mid-use (server gone, socket cut). */
+export class ConnectionLostError extends DriverError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('connection_lost', message, options);
+  }
+}
+
+/** The server rejected a statement; `sqlState` is its SQLSTATE (e.g. 23505). */
+export class DatabaseError extends DriverError {
+  readonly sqlState: string;
+  /** Constraint name for integrity violations, when the server reports one. */
+  readonly constraint: string | undefined;
+  constructor(sqlState: string, message: string, constraint?: string) {
+    super('database_error', `${message} (SQLSTATE ${sqlState})`);
+    this.sqlState = sqlState;
+    this.constraint = constraint;
+  }
+}
+
+export class ConnectionClosedError extends DriverError {
+  constructor() {
+    super('connection_closed', 'connection pool is closed');
+  }
+}
