@@ -26,6 +26,8 @@ export const LIMITS = Object.freeze({
 const CONTROL = /\p{Cc}/u;
 const WHITESPACE = /\s/u;
 const PROVIDER = /^[a-z0-9._-]{1,64}$/;
+// Lone (unpaired) UTF-16 surrogates; `String#isWellFormed` would do, but not on Node 18.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function codePointLength(value: string): number {
@@ -37,7 +39,7 @@ function codePointLength(value: string): number {
 function requireString(field: string, value: unknown): string {
   if (typeof value !== 'string') throw new InvalidInputError(field, 'not_a_string');
   // Lone surrogates cannot be stored as UTF-8 by PostgreSQL; reject them everywhere alike.
-  if (!value.isWellFormed()) throw new InvalidInputError(field, 'lone_surrogate');
+  if (LONE_SURROGATE.test(value)) throw new InvalidInputError(field, 'lone_surrogate');
   if (value.includes('\u0000')) throw new InvalidInputError(field, 'nul_character');
   return value;
 }
@@ -126,7 +128,7 @@ export interface NormalizedUpsert {
 
 export function normalizeUpsert(input: UpsertUserInput, prefix = ''): NormalizedUpsert {
   if (typeof input !== 'object' || input === null)
-    throw new InvalidInputError(prefix || 'input', 'not_an_object');
+    throw new InvalidInputError(prefix ? prefix.replace(/\.$/, '') : 'input', 'not_an_object');
   const { email, emailKey } = normalizeEmail(input.email, `${prefix}email`);
   const displayName = normalizeDisplayName(input.displayName, `${prefix}displayName`);
   const status =
@@ -207,7 +209,7 @@ function decodeCursor(cursor: string): string {
   )
     throw bad();
   const key = (parsed as { k: string }).k;
-  if (!key.isWellFormed() || key.includes('\u0000')) throw bad();
+  if (LONE_SURROGATE.test(key) || key.includes('\u0000')) throw bad();
   return key;
 }
 
