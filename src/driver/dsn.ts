@@ -2,6 +2,7 @@
  * DSN handling shared by the driver adapters and the live config: parse with pg-connection-string,
  * and redact the password everywhere text may carry it.
  */
+import { parse } from 'pg-connection-string';
 
 /** Replaces the password of any `scheme://user:password@` in `text` with `***`. */
 export function redactDsn(text: string): string {
@@ -18,4 +19,143 @@ export function redactSecrets(text: string, secrets: readonly (string | undefine
     }
   }
   return out;
+}
+
+/** Percent-decodes what decodes (as URLSearchParams would: `+` is a space), keeps the rest. */
+function lenientDecode(text: string): string {
+  return text.replace(/\+/g, ' ').replace(/(%[0-9a-f]{2})+/gi, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
+}
+
+/** Where the value after a `*pass*` key ends: a quoted libpq value, else the next `&` or space. */
+function valueEnd(text: string, start: number): number {
+  if (text[start] === "'") {
+    for (let i = start + 1; i < text.length; i++) {
+      if (text[i] === '\\') i++;
+      else if (text[i] === "'") return i + 1;
+    }
+    return text.length;
+  }
+  const stop = text.slice(start).search(/[&\s]/);
+  return stop < 0 ? text.length : start + stop;
+}
+
+/**
+ * Replaces the value of every `key=value` whose key, once percent-decoded, mentions `pass`
+ * (`password`, `sslpassword`, `p%61ssword`), in URL queries (`?a=1&password=x`) and libpq
+ * keyword strings (`password = 'x y'`): pg-connection-string reads `?password=` too. A scanner,
+ * not one regex, so no earlier match can swallow the pair that holds the secret.
+ */
+export function redactSecretParams(text: string): string {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const keyLength = text.slice(i).search(/[=&?#\s]/);
+    const keyEnd = keyLength < 0 ? text.length : i + keyLength;
+    if (keyEnd === i) {
+      out += text[i];
+      i += 1;
+      continue;
+    }
+    const key = text.slice(i, keyEnd);
+    const eq = /^\s*=\s*/.exec(text.slice(keyEnd));
+    if (!eq || !/pass/i.test(lenientDecode(key))) {
+      out += key;
+      i = keyEnd;
+      continue;
+    }
+    const valueStart = keyEnd + eq[0].length;
+    out += `${key}${eq[0]}***`;
+    i = valueEnd(text, valueStart);
+  }
+  return out;
+}
+
+const SCHEME = /^\s*[a-z][a-z0-9+.-]*:\/\//i;
+
+function maskUserinfo(text: string, start: number, at: number): string {
+  const colon = text.indexOf(':', start);
+  return colon >= 0 && colon < at ? `${text.slice(0, colon + 1)}***${text.slice(at)}` : text;
+}
+
+/**
+ * Redacts a connection string of unknown validity. Without a parser's verdict the end of the
+ * password is unknowable (it may hold unencoded `/`, `?`, `#` or `@`), so everything from the
+ * first `:` after the scheme up to the LAST `@` is hidden: over-redaction is the safe failure.
+ */
+export function redactDsnLoose(text: string): string {
+  const scheme = SCHEME.exec(text);
+  const start = scheme ? scheme[0].length : 0;
+  const at = text.lastIndexOf('@');
+  return redactSecretParams(at >= start ? maskUserinfo(text, start, at) : text);
+}
+
+/**
+ * Redacts a connection string the WHATWG URL parser accepted: the userinfo is then exactly the
+ * part of the authority before its last `@`, so the host, path and query stay readable.
+ */
+export function redactValidDsn(dsn: string): string {
+  const scheme = SCHEME.exec(dsn);
+  if (!scheme) return redactDsnLoose(dsn);
+  const start = scheme[0].length;
+  const rest = dsn.slice(start).search(/[/?#]/);
+  const end = rest < 0 ? dsn.length : start + rest;
+  const at = dsn.lastIndexOf('@', end - 1);
+  return redactSecretParams(at >= start ? maskUserinfo(dsn, start, at) : dsn);
+}
+
+/** Where a DSN points, for messages; `password` is kept only so callers can redact it. */
+export interface DsnTarget {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string | undefined;
+}
+
+/**
+ * Parses a `postgres://` or `postgresql://` DSN the way pg does (pg-connection-string), filling in
+ * libpq's defaults for what is left out. Throws a `TypeError` naming the problem, never the
+ * password.
+ */
+export function parseDsn(dsn: string): DsnTarget {
+  if (typeof dsn !== 'string' || !/^postgres(?:ql)?:\/\//i.test(dsn.trim()))
+    throw new TypeError(
+      `invalid DSN ${JSON.stringify(redactDsnLoose(String(dsn)))}: expected postgres://user[:password]@host[:port]/database`,
+    );
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(dsn.trim());
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TypeError(
+      `invalid DSN ${JSON.stringify(redactDsnLoose(dsn))}: ${redactDsnLoose(reason)}`,
+    );
+  }
+  const user = parsed.user || process.env.PGUSER || 'postgres';
+  const port = parsed.port ? Number(parsed.port) : 5432;
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new TypeError(
+      `invalid DSN ${JSON.stringify(redactDsnLoose(dsn))}: bad port ${parsed.port}`,
+    );
+  return {
+    host: parsed.host || 'localhost',
+    port,
+    database: parsed.database || user,
+    user,
+    password: parsed.password || undefined,
+  };
+}
+
+/** `127.0.0.1:5432, database "test", user "postgres"`: where a failed connect was aimed. */
+export function describeDsnTarget(target: DsnTarget): string {
+  const where = target.host.startsWith('/')
+    ? `socket ${target.host}/.s.PGSQL.${target.port}`
+    : `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+  return `${where}, database "${target.database}", user "${target.user}"`;
 }

@@ -1,0 +1,115 @@
+/**
+ * `testEnvironmentOptions.userEngineLive`. A user's `testEnvironmentOptions` replaces the preset's
+ * object outright, so defaults are merged here rather than relied on from the preset.
+ */
+import { LiveConfigError } from './errors';
+import { printable } from './text';
+import type { LiveOptions } from './types';
+
+export const OPTIONS_PATH = 'testEnvironmentOptions.userEngineLive';
+
+export const DEFAULT_OPTIONS: Readonly<LiveOptions> = Object.freeze({
+  storeFactory: undefined,
+  connectTimeoutMs: 5000,
+  keepSchemas: false,
+});
+
+export const CONNECT_TIMEOUT_RANGE = { min: 100, max: 600_000 } as const;
+
+const KNOWN_KEYS: readonly (keyof LiveOptions)[] = [
+  'storeFactory',
+  'connectTimeoutMs',
+  'keepSchemas',
+];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A short, safe rendering of whatever the user put in the option. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') {
+    const text = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    return JSON.stringify(text);
+  }
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+function invalid(path: string, expected: string, value: unknown): LiveConfigError {
+  return new LiveConfigError(
+    'option_invalid',
+    path,
+    `${path} must be ${expected} (got ${describeValue(value)})`,
+  );
+}
+
+export function readOptions(jestOptions: unknown): LiveOptions | LiveConfigError {
+  if (jestOptions === undefined || jestOptions === null) return { ...DEFAULT_OPTIONS };
+  if (!isRecord(jestOptions)) {
+    return invalid('testEnvironmentOptions', 'an object', jestOptions);
+  }
+  if (!Object.prototype.hasOwnProperty.call(jestOptions, 'userEngineLive')) {
+    return { ...DEFAULT_OPTIONS };
+  }
+  const given: unknown = jestOptions.userEngineLive;
+  if (given === undefined) return { ...DEFAULT_OPTIONS };
+  if (!isRecord(given)) return invalid(OPTIONS_PATH, 'an object', given);
+
+  const unknownKey = Object.keys(given)
+    .sort()
+    .find((key) => !(KNOWN_KEYS as readonly string[]).includes(key));
+  if (unknownKey !== undefined) {
+    return new LiveConfigError(
+      'option_invalid',
+      printable(`${OPTIONS_PATH}.${unknownKey}`),
+      `${OPTIONS_PATH}.${unknownKey} is not a known option (known: ${KNOWN_KEYS.join(', ')})`,
+    );
+  }
+
+  const options: LiveOptions = { ...DEFAULT_OPTIONS };
+  const { storeFactory, connectTimeoutMs, keepSchemas } = given;
+  if (storeFactory !== undefined) {
+    if (typeof storeFactory !== 'string' || storeFactory.trim() === '') {
+      return invalid(
+        `${OPTIONS_PATH}.storeFactory`,
+        'a non-empty module path string',
+        storeFactory,
+      );
+    }
+    if (storeFactory !== storeFactory.trim()) {
+      return invalid(
+        `${OPTIONS_PATH}.storeFactory`,
+        'a module path without surrounding whitespace',
+        storeFactory,
+      );
+    }
+    options.storeFactory = storeFactory;
+  }
+  if (connectTimeoutMs !== undefined) {
+    const { min, max } = CONNECT_TIMEOUT_RANGE;
+    if (
+      typeof connectTimeoutMs !== 'number' ||
+      !Number.isInteger(connectTimeoutMs) ||
+      connectTimeoutMs < min ||
+      connectTimeoutMs > max
+    ) {
+      return invalid(
+        `${OPTIONS_PATH}.connectTimeoutMs`,
+        `an integer number of milliseconds from ${min} to ${max}`,
+        connectTimeoutMs,
+      );
+    }
+    options.connectTimeoutMs = connectTimeoutMs;
+  }
+  if (keepSchemas !== undefined) {
+    if (typeof keepSchemas !== 'boolean') {
+      return invalid(`${OPTIONS_PATH}.keepSchemas`, 'true or false', keepSchemas);
+    }
+    options.keepSchemas = keepSchemas;
+  }
+  return options;
+}
