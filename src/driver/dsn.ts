@@ -4,9 +4,13 @@
  */
 import { parse } from 'pg-connection-string';
 
-/** Replaces the password of any `scheme://user:password@` in `text` with `***`. */
+/**
+ * Replaces the password of any `scheme://user:password@` in `text` with `***`. The match runs to
+ * the last `@` before white space, because a password may hold an unencoded `@`: hiding a host
+ * too is the safe failure.
+ */
 export function redactDsn(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@\s]*)@/gi, '$1***@');
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)(\S*)@/gi, '$1***@');
 }
 
 /** Removes every occurrence of the given secrets (and URL-encoded forms) from `text`. */

@@ -1,0 +1,245 @@
+/**
+ * Helpers of the CLI tests: run the CLI in-process (src) or as a child process (dist), and a
+ * database of their own (`ue_cli_test`) created through the admin DSN in USER_ENGINE_LIVE_DSN.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { hostname } from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { createConnection } from '../../src/driver/create-connection';
+import type { Connection } from '../../src/driver/port';
+import { beginRun, ensureWorkerSchema } from '../../src/live/bootstrap';
+import { newRunId } from '../../src/live/isolation';
+import { captureIo } from '../../src/cli/io';
+import { runCli } from '../../src/cli/main';
+
+export const REPO = path.resolve(__dirname, '..', '..');
+export const DIST_MAIN = path.join(REPO, 'dist', 'cli', 'main.js');
+export const BIN = path.join(REPO, 'bin', 'user-engine-live.js');
+
+/** Never printed by the CLI, whatever the DSN around it (trust auth ignores it). */
+export const SENTINEL = 's3nt1nel-CLI-pw7';
+
+let emptyDir: string | undefined;
+
+/**
+ * An empty folder of this test file (no Jest config is discovered from it), made on first use.
+ * Each test file has its own instance of this module, so its own folder, removed after the file.
+ */
+export function scratchDir(): string {
+  emptyDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'ue-cli-'));
+  return emptyDir;
+}
+
+afterAll(() => {
+  if (emptyDir !== undefined) fs.rmSync(emptyDir, { recursive: true, force: true });
+});
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export async function runInProcess(argv: string[], env: Env, cwd = scratchDir()): Promise<CliRun> {
+  const io = captureIo(env, cwd);
+  const code = await runCli(argv, io);
+  return { code, stdout: io.stdout.join('\n'), stderr: io.stderr.join('\n') };
+}
+
+/** The environment of this process without any USER_ENGINE_LIVE_* variable. */
+export function cleanEnv(extra: Env = {}): Env {
+  const env: Env = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!key.startsWith('USER_ENGINE_LIVE_')) env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+export function requireDist(): void {
+  if (!fs.existsSync(DIST_MAIN)) {
+    throw new Error(`${DIST_MAIN} is missing: run \`npm run build\` before the CLI tests`);
+  }
+}
+
+/** Runs the built CLI through the bin shim, as a user would. */
+export function runBuilt(
+  argv: string[],
+  env: Env,
+  cwd = scratchDir(),
+  timeoutMs = 20_000,
+): Promise<CliRun> {
+  requireDist();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...argv], {
+      cwd,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`user-engine-live ${argv.join(' ')} did not exit within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+// ---- live database ---------------------------------------------------------------------------
+
+export const ADMIN_DSN =
+  process.env.USER_ENGINE_LIVE_DSN && process.env.USER_ENGINE_LIVE_DSN !== 'embedded'
+    ? process.env.USER_ENGINE_LIVE_DSN
+    : undefined;
+
+/** Live CLI tests need a server; without an admin DSN they are skipped. */
+export const describeLiveDb = ADMIN_DSN ? describe : describe.skip;
+
+export interface TestDatabase {
+  name: string;
+  /** DSN of the test database, carrying the sentinel password. */
+  dsn: string;
+  /** The env a live run against it needs. */
+  env(extra?: Env): Env;
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: ADMIN_DSN });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** (Re)creates database `name` and returns a client on it. */
+export async function createTestDatabase(name: string): Promise<TestDatabase> {
+  if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
+  await withAdmin(async (admin) => {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
+  });
+  const url = new URL(ADMIN_DSN);
+  url.pathname = `/${name}`;
+  const plain = url.toString();
+  url.password = SENTINEL;
+  const dsn = url.toString();
+  const client = new Client({ connectionString: plain });
+  await client.connect();
+  return {
+    name,
+    dsn,
+    env: (extra = {}) =>
+      cleanEnv({ USER_ENGINE_LIVE_DSN: dsn, USER_ENGINE_LIVE_RESET: name, ...extra }),
+    query: async <Row>(sql: string, params?: unknown[]) =>
+      (await client.query(sql, params)).rows as Row[],
+    close: async () => {
+      await client.end();
+      await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
+  };
+}
+
+/** Provider objects the run machinery must never touch. */
+export const CANARY_SQL = `
+  CREATE TABLE public.user_engine_users (id int PRIMARY KEY, email text NOT NULL);
+  INSERT INTO public.user_engine_users VALUES (1, 'provider-owned@example.org'), (2, 'keep@me');
+  CREATE TABLE public.user_engine_audit (at timestamptz NOT NULL, note text);
+  INSERT INTO public.user_engine_audit VALUES ('2024-01-02T03:04:05Z', 'provider audit row');
+  CREATE SCHEMA user_engine_live_x;
+  CREATE TABLE user_engine_live_x.keep (k text PRIMARY KEY);
+  INSERT INTO user_engine_live_x.keep VALUES ('unlisted schema, not a run of ours');
+`;
+
+/** md5 of every canary table's rows plus its column list: equal strings = byte-identical. */
+export async function canarySnapshot(db: TestDatabase): Promise<string> {
+  const lines: string[] = [];
+  for (const table of [
+    'public.user_engine_users',
+    'public.user_engine_audit',
+    'user_engine_live_x.keep',
+  ]) {
+    const [schema, name] = table.split('.');
+    const [row] = await db.query<{ rows: string; cols: string }>(
+      `SELECT (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM ${table} t) AS rows,
+              (SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position)
+                 FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2) AS cols`,
+      [schema, name],
+    );
+    lines.push(`${table} ${row.rows} ${row.cols}`);
+  }
+  return lines.join('\n');
+}
+
+/** Every schema and relation of the database, to prove nothing was created or dropped. */
+export async function catalogSnapshot(
+  db: TestDatabase,
+): Promise<{ namespaces: number; classes: number; names: string }> {
+  const [row] = await db.query<{ namespaces: string; classes: string; names: string }>(
+    `SELECT (SELECT count(*) FROM pg_namespace) AS namespaces,
+            (SELECT count(*) FROM pg_class) AS classes,
+            (SELECT string_agg(n.nspname || '.' || c.relname, ',' ORDER BY n.nspname, c.relname)
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')) AS names`,
+  );
+  return {
+    namespaces: Number(row.namespaces),
+    classes: Number(row.classes),
+    names: row.names ?? '',
+  };
+}
+
+// ---- runs, as the preset would leave them --------------------------------------------------
+
+export interface StartedRun {
+  runId: string;
+  schemas: string[];
+  /** The admin session holding the run lock; closing it without endRun = a crash. */
+  admin: Connection;
+}
+
+/** Begins a run on its own single-session connection and creates `workers` worker schemas. */
+export async function startRun(dsn: string, workers: number): Promise<StartedRun> {
+  const runId = newRunId();
+  const admin = await createConnection(dsn, { max: 1 });
+  const { ledgerSchema } = await beginRun(admin, { runId });
+  const schemas: string[] = [];
+  for (let worker = 1; worker <= workers; worker++) {
+    const schema = await ensureWorkerSchema(admin, {
+      runId,
+      workerId: worker,
+      host: hostname(),
+      pid: process.pid,
+      ledgerSchema,
+    });
+    await admin.query(`CREATE TABLE "${schema}".user_engine_users (id int)`);
+    schemas.push(schema);
+  }
+  return { runId, schemas, admin };
+}
+
+/** A run killed before its teardown: the session holding its lock is gone, no endRun. */
+export async function crashedRun(dsn: string, workers: number): Promise<StartedRun> {
+  const run = await startRun(dsn, workers);
+  await run.admin.close();
+  return run;
+}
+
+export async function schemaExists(db: TestDatabase, schema: string): Promise<boolean> {
+  const rows = await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+  return rows.length === 1;
+}
