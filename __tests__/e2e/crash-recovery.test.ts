@@ -1,0 +1,66 @@
+/**
+ * A live run killed with SIGKILL mid-run (CLI and workers, like an OOM kill or a cancelled CI
+ * job) leaves its schemas behind; the next run collects them, and only them.
+ */
+import * as path from 'path';
+import {
+  assertBuilt,
+  describeRun,
+  prepareProject,
+  removeProjects,
+  runJest,
+  SENTINEL_PASSWORD,
+  startJest,
+  waitForFile,
+} from './support/harness';
+import { createE2eDatabase, describeWithDatabase, type E2eDatabase } from './support/db';
+
+jest.setTimeout(180_000);
+
+describeWithDatabase('recovery after a killed run', () => {
+  let db: E2eDatabase;
+
+  beforeAll(async () => {
+    assertBuilt();
+    db = await createE2eDatabase('crash');
+    await db.plantCanaries();
+  });
+  afterAll(async () => {
+    removeProjects();
+    await db?.drop();
+  });
+
+  test("the next run drops the killed run's schemas and ledger rows", async () => {
+    const canaries = await db.canarySnapshot();
+    const project = prepareProject('provider');
+    const marker = path.join(project, 'hang-marker.txt');
+    const doomed = startJest(project, {
+      env: db.liveEnv({ E2E_HANG_MARKER: marker }),
+      args: ['--maxWorkers=2'],
+      timeoutMs: 170_000,
+    });
+    await waitForFile(marker, 120_000);
+    const before = await db.leftovers();
+    expect(before.runSchemas.length).toBeGreaterThan(0);
+    expect(before.ledgerRows).toBeGreaterThan(0);
+
+    doomed.kill('SIGKILL');
+    const killed = await doomed.done;
+    expect(killed.signal).toBe('SIGKILL');
+    // Killed means no teardown: the schemas are still there.
+    const orphaned = await db.leftovers();
+    expect(orphaned.runSchemas).toEqual(before.runSchemas);
+    expect(orphaned.backends).toBe(0);
+
+    const next = await runJest(prepareProject('provider'), {
+      env: db.liveEnv(),
+      args: ['--maxWorkers=2'],
+      timeoutMs: 150_000,
+    });
+    if (next.code !== 0) throw new Error(describeRun(next));
+    expect(next.json?.numFailedTests).toBe(0);
+    for (const run of [killed, next]) expect(run.allOutput).not.toContain(SENTINEL_PASSWORD);
+    expect(await db.leftovers()).toEqual({ runSchemas: [], ledgerRows: 0, backends: 0 });
+    expect(await db.canarySnapshot()).toBe(canaries);
+  });
+});

@@ -1,0 +1,230 @@
+/**
+ * The preset's pure parts, from source (no database, no build): server checks, the realm bridge,
+ * describeLive's skip stand-in, store factory resolution, the preset's paths.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as vm from 'vm';
+import { DatabaseError } from '../../src/driver/errors';
+import type { Connection, QueryParam } from '../../src/driver/port';
+import { describeLive, LiveSkippedError } from '../../src/index';
+import type { LiveContext } from '../../src/jest/live-context';
+import { adoptError, adoptValue, bridgeConnection } from '../../src/jest/realm';
+import { checkServer, MIN_SERVER_VERSION_NUM } from '../../src/jest/server-check';
+import { resolveStoreFactory } from '../../src/jest/store-factory-path';
+
+const REPO = path.resolve(__dirname, '..', '..');
+
+describe('checkServer', () => {
+  const ok = { database: 'ue_ci', versionNum: 150004, version: '15.4' };
+
+  test('accepts the acknowledged database on a supported server', () => {
+    expect(checkServer(ok, 'ue_ci')).toBeUndefined();
+    expect(checkServer({ ...ok, versionNum: MIN_SERVER_VERSION_NUM }, 'ue_ci')).toBeUndefined();
+  });
+
+  test('refuses a connected database other than USER_ENGINE_LIVE_RESET, naming both', () => {
+    const error = checkServer({ ...ok, database: 'prod' }, 'ue_ci');
+    expect(error).toMatchObject({
+      code: 'reset_database_mismatch',
+      envVar: 'USER_ENGINE_LIVE_RESET',
+    });
+    expect(error?.message).toContain('USER_ENGINE_LIVE_RESET="ue_ci"');
+    expect(error?.message).toContain('"prod"');
+    expect(error?.message).toContain('nothing was written');
+  });
+
+  test('refuses PostgreSQL 12 with the version named', () => {
+    const error = checkServer({ ...ok, versionNum: 120017, version: '12.17' }, 'ue_ci');
+    expect(error).toMatchObject({ code: 'server_too_old' });
+    expect(error?.message).toContain('PostgreSQL 12.17');
+  });
+
+  test('refuses an unreadable version rather than guessing', () => {
+    expect(checkServer({ ...ok, versionNum: Number.NaN }, 'ue_ci')).toMatchObject({
+      code: 'server_too_old',
+    });
+  });
+});
+
+describe('realm bridge', () => {
+  const foreign = vm.runInNewContext(`({
+    date: new Date(86400000),
+    row: { id: 'a', at: new Date(0), payload: { list: [1, { b: new Date(1000) }] } },
+    error: Object.assign(new Error('boom'), { name: 'DatabaseError', code: 'database_error', sqlState: '23505' }),
+    typeError: new TypeError('bad'),
+  })`) as { date: Date; row: Record<string, unknown>; error: Error; typeError: Error };
+
+  test('the values really are foreign', () => {
+    expect(foreign.date instanceof Date).toBe(false);
+    expect(foreign.error instanceof Error).toBe(false);
+  });
+
+  test('dates, arrays and plain objects are re-created in this realm', () => {
+    const date = adoptValue(foreign.date);
+    expect(date).toBeInstanceOf(Date);
+    expect((date as Date).getTime()).toBe(86400000);
+    const row = adoptValue(foreign.row) as { at: Date; payload: { list: [number, { b: Date }] } };
+    expect(row.at).toBeInstanceOf(Date);
+    expect(row.payload.list).toBeInstanceOf(Array);
+    expect(row.payload.list[1].b).toBeInstanceOf(Date);
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+    expect(row).toStrictEqual({
+      id: 'a',
+      at: new Date(0),
+      payload: { list: [1, { b: new Date(1000) }] },
+    });
+  });
+
+  test("driver errors become this realm's class of the same name, fields kept", () => {
+    const error = adoptError(foreign.error);
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect(error).toMatchObject({ message: 'boom', code: 'database_error', sqlState: '23505' });
+    expect(adoptError(foreign.typeError)).toBeInstanceOf(TypeError);
+  });
+
+  test('values and errors of this realm pass through untouched', () => {
+    const error = new DatabaseError('23505', 'dup');
+    expect(adoptError(error)).toBe(error);
+    expect(adoptValue('text')).toBe('text');
+    const buffer = Buffer.from('x');
+    expect(adoptValue(buffer)).toBe(buffer);
+  });
+
+  test('bridgeConnection adopts params one way and rows and errors the other', async () => {
+    const seen: (readonly QueryParam[] | undefined)[] = [];
+    const inner: Connection = {
+      driver: 'pg',
+      schema: 's',
+      query: async <Row>(_sql: string, params?: readonly QueryParam[]) => {
+        seen.push(params);
+        if (params?.[0] === 'fail') throw foreign.error;
+        return { rows: [foreign.row as Row], rowCount: 1 };
+      },
+      transaction: async (fn) => fn({ query: inner.query, savepoint: (f) => f(inner as never) }),
+      close: async () => {
+        throw new Error('must not be forwarded');
+      },
+    };
+    const outbound = bridgeConnection(inner, { params: true, results: false });
+    const sandboxDate = vm.runInNewContext('new Date(5)') as Date;
+    await outbound.query('SELECT 1', [sandboxDate]);
+    expect(seen[0]?.[0]).toBeInstanceOf(Date);
+
+    const inbound = bridgeConnection(inner, { params: false, results: true });
+    const { rows } = await inbound.query<{ at: Date }>('SELECT 1');
+    expect(rows[0].at).toBeInstanceOf(Date);
+    await expect(inbound.query('SELECT 1', ['fail'])).rejects.toBeInstanceOf(DatabaseError);
+    const inTx = await inbound.transaction((scope) => scope.query<{ at: Date }>('SELECT 1'));
+    expect(inTx.rows[0].at).toBeInstanceOf(Date);
+    await expect(inbound.close()).resolves.toBeUndefined();
+    expect(inbound.schema).toBe('s');
+  });
+});
+
+describe('describeLive', () => {
+  type Block = () => void;
+  interface FakeDescribe {
+    (name: string, fn: Block): void;
+    skip(name: string, fn: Block): void;
+  }
+
+  function withFakeDescribe(live: unknown, body: () => void): string[] {
+    const calls: string[] = [];
+    const fake = Object.assign((name: string, fn: Block) => (calls.push(`run ${name}`), fn()), {
+      skip: (name: string, fn: Block) => (calls.push(`skip ${name}`), fn()),
+    }) as FakeDescribe;
+    const holder = globalThis as unknown as { describe: unknown; userEngineLive: unknown };
+    const saved = { describe: holder.describe, live: holder.userEngineLive };
+    holder.describe = fake;
+    holder.userEngineLive = live;
+    try {
+      body();
+    } finally {
+      holder.describe = saved.describe;
+      holder.userEngineLive = saved.live;
+    }
+    return calls;
+  }
+
+  test('live off: describe.skip, and the stand-in throws naming the property and the reason', () => {
+    let standIn: LiveContext | undefined;
+    const calls = withFakeDescribe(
+      { enabled: false, reason: 'USER_ENGINE_LIVE_DSN is not set' },
+      () => describeLive('block', (live) => (standIn = live)),
+    );
+    expect(calls).toEqual(['skip block']);
+    expect(() => standIn!.store).toThrow(LiveSkippedError);
+    expect(() => standIn!.reset).toThrow(/userEngineLive\.reset .*USER_ENGINE_LIVE_DSN is not set/);
+    // An accidental await or inspection does not explode.
+    expect((standIn as unknown as { then?: unknown }).then).toBeUndefined();
+  });
+
+  test('no preset at all: skipped with a reason naming the preset', () => {
+    let standIn: LiveContext | undefined;
+    withFakeDescribe(undefined, () => describeLive('block', (live) => (standIn = live)));
+    expect(() => standIn!.store).toThrow(/preset "@user-engine\/jest-live"/);
+  });
+
+  test('live on: a plain describe fed with the live context', () => {
+    const live = { enabled: true, schema: 'user_engine_live_abc_1' };
+    let seen: unknown;
+    const calls = withFakeDescribe(live, () => describeLive('block', (l) => (seen = l)));
+    expect(calls).toEqual(['run block']);
+    expect(seen).toBe(live);
+  });
+
+  test('importing the entry point loads no driver and no store', () => {
+    const loaded = Object.keys(require.cache).filter((file) =>
+      /[\\/]node_modules[\\/](pg|postgres)[\\/]/.test(file),
+    );
+    expect(loaded).toEqual([]);
+  });
+});
+
+describe('resolveStoreFactory', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ue-factory-'));
+  fs.mkdirSync(path.join(root, 'test'));
+  fs.writeFileSync(path.join(root, 'test', 'factory.ts'), 'export {};');
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  test('undefined means the built-in store', () => {
+    expect(resolveStoreFactory(undefined, root, ['js'])).toBeUndefined();
+  });
+
+  test.each(['./test/factory.ts', './test/factory', '<rootDir>/test/factory', 'test/factory.ts'])(
+    '%s resolves from rootDir, trying the module file extensions',
+    (spec) => {
+      expect(resolveStoreFactory(spec, root, ['js', 'ts'])).toBe(
+        path.join(root, 'test', 'factory.ts'),
+      );
+    },
+  );
+
+  test('a missing module names the option and the path', () => {
+    expect(() => resolveStoreFactory('./nope', root, ['js'])).toThrow(
+      /testEnvironmentOptions\.userEngineLive\.storeFactory="\.\/nope" cannot be resolved/,
+    );
+  });
+});
+
+describe('jest-preset.js', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const preset = require(path.join(REPO, 'jest-preset.js')) as Record<string, unknown>;
+
+  test('points at compiled files under dist/jest', () => {
+    expect(preset).toEqual({
+      testEnvironment: path.join(REPO, 'dist', 'jest', 'environment.js'),
+      globalSetup: path.join(REPO, 'dist', 'jest', 'global-setup.js'),
+      globalTeardown: path.join(REPO, 'dist', 'jest', 'global-teardown.js'),
+      setupFilesAfterEnv: [path.join(REPO, 'dist', 'jest', 'setup-store.js')],
+    });
+  });
+
+  test('every entry has a source module that the build compiles', () => {
+    for (const file of ['environment', 'global-setup', 'global-teardown', 'setup-store']) {
+      expect(fs.existsSync(path.join(REPO, 'src', 'jest', `${file}.ts`))).toBe(true);
+    }
+  });
+});

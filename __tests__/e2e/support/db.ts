@@ -1,0 +1,164 @@
+/**
+ * One database per e2e test file (`ue_e2e_<name>`), created through the admin DSN from
+ * USER_ENGINE_LIVE_DSN; the child runs get a DSN to it that carries the sentinel password.
+ */
+import { Client } from 'pg';
+import { SENTINEL_PASSWORD } from './harness';
+
+export const ADMIN_DSN = process.env.USER_ENGINE_LIVE_DSN || undefined;
+
+/** Live e2e tests need a server; without USER_ENGINE_LIVE_DSN they are skipped. */
+export const describeWithDatabase = ADMIN_DSN ? describe : describe.skip;
+
+const CANARY_SQL = `
+  CREATE TABLE public.user_engine_users (id int PRIMARY KEY, email text NOT NULL);
+  INSERT INTO public.user_engine_users VALUES (1, 'provider-owned@example.org'), (2, 'keep@me');
+  CREATE TABLE public.user_engine_audit (at timestamptz NOT NULL, note text);
+  INSERT INTO public.user_engine_audit VALUES ('2024-01-02T03:04:05Z', 'provider audit row');
+  CREATE SCHEMA user_engine_live_x;
+  CREATE TABLE user_engine_live_x.keep (k text PRIMARY KEY);
+  INSERT INTO user_engine_live_x.keep VALUES ('unlisted schema, not a run of ours');
+`;
+
+const CANARY_TABLES = [
+  'public.user_engine_users',
+  'public.user_engine_audit',
+  'user_engine_live_x.keep',
+] as const;
+
+/** A schema the preset creates for a run: `user_engine_live_<runId>_<workerId>`. */
+const RUN_SCHEMA = /^user_engine_live_[a-z0-9]+_[0-9]+$/;
+
+export interface Leftovers {
+  runSchemas: string[];
+  ledgerRows: number;
+  backends: number;
+}
+
+export interface E2eDatabase {
+  name: string;
+  /** postgres://postgres:<sentinel>@host:port/<name> */
+  dsn: string;
+  /** Env for a live child run against this database. */
+  liveEnv(extra?: Record<string, string>): Record<string, string>;
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  plantCanaries(): Promise<void>;
+  /** md5 of every canary table's rows and columns, one line per table. */
+  canarySnapshot(): Promise<string>;
+  /** Every table and schema that exists, to prove a failed run wrote nothing. */
+  catalogSnapshot(): Promise<string>;
+  /** Schemas, ledger rows and backends a run left behind (backends waited for briefly). */
+  leftovers(): Promise<Leftovers>;
+  drop(): Promise<void>;
+}
+
+async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: ADMIN_DSN });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function dropDatabase(client: Client, name: string): Promise<void> {
+  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+}
+
+export async function createE2eDatabase(suffix: string): Promise<E2eDatabase> {
+  if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
+  if (!/^[a-z0-9_]+$/.test(suffix)) throw new Error(`bad database suffix ${suffix}`);
+  const name = `ue_e2e_${suffix}`;
+  await withAdmin(async (admin) => {
+    await dropDatabase(admin, name);
+    await admin.query(`CREATE DATABASE "${name}"`);
+  });
+  const url = new URL(ADMIN_DSN);
+  url.password = SENTINEL_PASSWORD;
+  url.pathname = `/${name}`;
+  const dsn = url.toString();
+  const check = new Client({ connectionString: dsn, application_name: 'ue-e2e-check' });
+  await check.connect();
+
+  const query = async <Row>(sql: string, params?: unknown[]) =>
+    (await check.query(sql, params)).rows as Row[];
+
+  async function countBackends(): Promise<number> {
+    const rows = await query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = $1 AND application_name LIKE 'user-engine-live%'`,
+      [name],
+    );
+    return rows[0].n;
+  }
+
+  return {
+    name,
+    dsn,
+    liveEnv: (extra = {}) => ({
+      USER_ENGINE_LIVE_DSN: dsn,
+      USER_ENGINE_LIVE_RESET: name,
+      ...extra,
+    }),
+    query,
+    plantCanaries: async () => {
+      await check.query(CANARY_SQL);
+    },
+    canarySnapshot: async () => {
+      const lines: string[] = [];
+      for (const table of CANARY_TABLES) {
+        const [schema, relation] = table.split('.');
+        const [data] = await query<{ md5: string }>(
+          `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS md5 FROM ${table} t`,
+        );
+        const [shape] = await query<{ md5: string }>(
+          `SELECT md5(string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position)) AS md5
+             FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
+          [schema, relation],
+        );
+        lines.push(`${table} rows=${data.md5} columns=${shape.md5}`);
+      }
+      return lines.join('\n');
+    },
+    catalogSnapshot: async () => {
+      const rows = await query<{ item: string }>(
+        `SELECT n.nspname || '.' || coalesce(c.relname, '') AS item
+           FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'r'
+          WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+          ORDER BY 1`,
+      );
+      return rows.map((row) => row.item).join('\n');
+    },
+    leftovers: async () => {
+      const schemas = await query<{ nspname: string }>(
+        `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'user\\_engine\\_live\\_%' ORDER BY 1`,
+      );
+      const [ledger] = await query<{ exists: boolean }>(
+        `SELECT to_regclass('public.user_engine_live_ledger') IS NOT NULL AS exists`,
+      );
+      const ledgerRows = ledger.exists
+        ? (
+            await query<{ n: number }>(
+              'SELECT count(*)::int AS n FROM public.user_engine_live_ledger',
+            )
+          )[0].n
+        : 0;
+      // A backend ends a moment after its client's socket closes (longer on a loaded machine).
+      let backends = await countBackends();
+      for (let i = 0; i < 200 && backends > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        backends = await countBackends();
+      }
+      return {
+        runSchemas: schemas.map((s) => s.nspname).filter((s) => RUN_SCHEMA.test(s)),
+        ledgerRows,
+        backends,
+      };
+    },
+    drop: async () => {
+      await check.end();
+      await withAdmin((admin) => dropDatabase(admin, name));
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * Errors of the Jest preset itself (the env/option mistakes are the config's LiveConfigError).
+ * `code` is stable; `envVar` names the variable or option to look at, when there is one.
+ */
+
+export type LivePresetErrorCode =
+  /** Connected, but `current_database()` is not the acknowledged USER_ENGINE_LIVE_RESET. */
+  | 'reset_database_mismatch'
+  /** PostgreSQL older than the supported minimum. */
+  | 'server_too_old'
+  /** A worker found no run state: the preset's globalSetup did not run. */
+  | 'run_state_missing'
+  /** testEnvironmentOptions.userEngineLive.storeFactory cannot be resolved. */
+  | 'store_factory_not_found'
+  /** USER_ENGINE_LIVE_DSN=embedded, but embedded servers are unavailable. */
+  | 'embedded_unavailable';
+
+export class LivePresetError extends Error {
+  readonly code: LivePresetErrorCode;
+  readonly envVar: string | undefined;
+  constructor(code: LivePresetErrorCode, message: string, envVar?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.envVar = envVar;
+  }
+}

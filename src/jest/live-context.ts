@@ -1,0 +1,39 @@
+/**
+ * What a test file sees as `globalThis.userEngineLive`. Types only: importing this module loads
+ * nothing at run time.
+ */
+import type { Connection } from '../driver/port';
+import type { RecordCounts, UserEngineStore } from '../store/contract';
+
+/** Live tests run: a migrated store in this worker's own schema, emptied at the start of the file. */
+export interface LiveContext {
+  readonly enabled: true;
+  /** The store under test, built by `storeFactory` (default: the built-in Postgres store). */
+  readonly store: UserEngineStore;
+  /** A pool bound (search_path) to `schema`; owned by the preset, do not close it. */
+  readonly connection: Connection;
+  /** `user_engine_live_<runId>_<workerId>`: this worker's schema, dropped after the run. */
+  readonly schema: string;
+  readonly runId: string;
+  readonly workerId: string;
+  /** e.g. `15.4`. */
+  readonly serverVersion: string;
+  /** The DSN with its password replaced by `***`. */
+  readonly redactedDsn: string;
+  /** Empties the managed tables of `schema` (keeps the migrations). */
+  reset(): Promise<void>;
+  recordCounts(): Promise<RecordCounts>;
+}
+
+/** Live tests are skipped; `reason` says why (e.g. USER_ENGINE_LIVE_DSN is not set). */
+export interface DisabledLive {
+  readonly enabled: false;
+  readonly reason: string;
+}
+
+export type UserEngineLiveGlobal = LiveContext | DisabledLive;
+
+declare global {
+  /** Injected by the `@user-engine/jest-live` test environment; undefined without the preset. */
+  var userEngineLive: UserEngineLiveGlobal | undefined;
+}

@@ -1,0 +1,49 @@
+/**
+ * The checks made on the admin connection before anything is written: the server is the
+ * acknowledged database (a proxy or service file could route elsewhere) and new enough.
+ */
+import type { Queryable } from '../driver/port';
+import { LivePresetError } from './errors';
+
+/** gen_random_uuid() is built in from PostgreSQL 13 on. */
+export const MIN_SERVER_VERSION_NUM = 130000;
+const RESET_ENV = 'USER_ENGINE_LIVE_RESET';
+
+export interface ServerFacts {
+  database: string;
+  /** `server_version_num`, e.g. 150004. */
+  versionNum: number;
+  /** `server_version`, e.g. `15.4 (Debian 15.4-1)`. */
+  version: string;
+}
+
+export async function readServerFacts(connection: Queryable): Promise<ServerFacts> {
+  const { rows } = await connection.query<{ database: string; num: string; version: string }>(
+    `SELECT current_database() AS database, current_setting('server_version_num') AS num,
+            current_setting('server_version') AS version`,
+  );
+  const row = rows[0];
+  return { database: row.database, versionNum: Number(row.num), version: row.version };
+}
+
+/** Undefined when the run may go ahead; otherwise the reason it must not. */
+export function checkServer(facts: ServerFacts, acknowledged: string): LivePresetError | undefined {
+  if (facts.database !== acknowledged) {
+    return new LivePresetError(
+      'reset_database_mismatch',
+      `${RESET_ENV}=${JSON.stringify(acknowledged)} but the server connected to database ` +
+        `${JSON.stringify(facts.database)}: nothing was written. Point USER_ENGINE_LIVE_DSN at ` +
+        `the acknowledged database, or set ${RESET_ENV}=${facts.database} if that database may ` +
+        `have user_engine_live_* schemas created and dropped`,
+      RESET_ENV,
+    );
+  }
+  if (!(facts.versionNum >= MIN_SERVER_VERSION_NUM)) {
+    return new LivePresetError(
+      'server_too_old',
+      `PostgreSQL ${facts.version} is too old: the live store needs 13 or newer ` +
+        `(server_version_num ${facts.versionNum} < ${MIN_SERVER_VERSION_NUM}); nothing was written`,
+    );
+  }
+  return undefined;
+}

@@ -1,0 +1,115 @@
+/**
+ * setupFilesAfterEnv of the preset: runs inside every test file's sandbox, after the environment
+ * and before the file. In a live run it builds the store HERE (not in the environment) so the
+ * store's classes, Dates and errors are the ones the test file itself imports, and loads a
+ * provider's store factory through Jest's own module system (so a TypeScript factory works).
+ * When live tests are off it does nothing and loads nothing.
+ */
+import type { Connection } from '../driver/port';
+import type { RecordCounts, UserEngineStore } from '../store/contract';
+import { readBridge, type WorkerBridge } from './bridge';
+import type { LiveContext } from './live-context';
+import { bridgeConnection, relay } from './realm';
+
+type StoreOrPromise = UserEngineStore | Promise<UserEngineStore>;
+type CreateStore = (connection: Connection) => StoreOrPromise;
+type HookFn = () => Promise<void>;
+type Hook = (fn: HookFn, timeout: number) => void;
+interface Hooks {
+  beforeAll: Hook;
+  afterAll: Hook;
+}
+
+const FACTORY_OPTION = 'testEnvironmentOptions.userEngineLive.storeFactory';
+/** Covers a first connect plus the migrations on a slow CI database. */
+const PREPARE_TIMEOUT_MS = 60_000;
+
+export class StoreFactoryError extends Error {
+  readonly code = 'store_factory_invalid';
+  readonly option = FACTORY_OPTION;
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreFactoryError';
+  }
+}
+
+function pickCreateStore(loaded: unknown, path: string): CreateStore {
+  const candidates = [loaded, (loaded as { default?: unknown } | null)?.default];
+  for (const candidate of candidates) {
+    const fn = (candidate as { createStore?: unknown } | null)?.createStore;
+    if (typeof fn === 'function') return fn as CreateStore;
+  }
+  throw new StoreFactoryError(
+    `${FACTORY_OPTION} (${path}) must export a function createStore(connection) returning a store`,
+  );
+}
+
+function loadCreateStore(bridge: WorkerBridge): CreateStore {
+  // Plain require: inside the sandbox it is Jest's, so the module gets Jest's transform and the
+  // same module registry as the test file.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  if (bridge.storeFactory === undefined) {
+    const postgres = require('../store/postgres/postgres-store') as {
+      createPostgresStore: CreateStore;
+    };
+    return postgres.createPostgresStore;
+  }
+  return pickCreateStore(require(bridge.storeFactory), bridge.storeFactory);
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
+function isPromise(value: StoreOrPromise): value is Promise<UserEngineStore> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+function buildLiveContext(bridge: WorkerBridge, hooks: Hooks): LiveContext {
+  const connection = bridgeConnection(bridge.connection, { params: false, results: true });
+  const created = loadCreateStore(bridge)(connection);
+  let store: UserEngineStore | undefined;
+  if (isPromise(created)) {
+    // Awaited in beforeAll; until then a rejection must not count as unhandled.
+    created.catch(() => undefined);
+  } else {
+    store = created;
+  }
+
+  hooks.beforeAll(async () => {
+    store ??= await created;
+    const ready = store;
+    await relay(() => bridge.prepare(ready));
+  }, PREPARE_TIMEOUT_MS);
+  // The store is the file's; the pool under it is the worker's (its close() is not forwarded).
+  hooks.afterAll(async () => {
+    await store?.close();
+  }, PREPARE_TIMEOUT_MS);
+
+  const live: LiveContext = {
+    enabled: true,
+    get store(): UserEngineStore {
+      if (!store) {
+        throw new StoreFactoryError(
+          `the store from ${FACTORY_OPTION} is still being created (createStore returned a promise); use it inside a test or hook`,
+        );
+      }
+      return store;
+    },
+    connection,
+    schema: bridge.schema,
+    runId: bridge.runId,
+    workerId: bridge.workerId,
+    serverVersion: bridge.serverVersion,
+    redactedDsn: bridge.redactedDsn,
+    reset: () => relay(() => bridge.reset()),
+    recordCounts: (): Promise<RecordCounts> => live.store.recordCounts(),
+  };
+  return live;
+}
+
+const bridge = readBridge(globalThis);
+if (bridge) {
+  const hooks = globalThis as Partial<Hooks>;
+  if (typeof hooks.beforeAll !== 'function' || typeof hooks.afterAll !== 'function') {
+    throw new Error('@user-engine/jest-live setup-store must run as a setupFilesAfterEnv entry');
+  }
+  globalThis.userEngineLive = buildLiveContext(bridge, hooks as Hooks);
+}

@@ -1,0 +1,180 @@
+/**
+ * The live side of one test file, inside a Jest worker process (outside the sandbox). Loaded only
+ * in live runs. Module state is per worker process: which schemas this worker already created and
+ * migrated, so that only the first file of a worker pays for CREATE SCHEMA and the migrations.
+ */
+import { hostname } from 'os';
+import type { Circus } from '@jest/types';
+import { createConnection } from '../driver/create-connection';
+import type { Connection, DriverName } from '../driver/port';
+import { ensureWorkerSchema } from '../live/bootstrap';
+import type { LiveOptions } from '../live/config';
+import { createStatementRecorder, formatDiagnostics } from '../live/diagnostics';
+import { applicationName, quoteIdent, workerSchemaName } from '../live/isolation';
+import { resetWorkerSchema } from '../live/reset';
+import { readRunState, type RunState } from '../live/run-state';
+import { MANAGED_TABLES, type RecordCounts, type UserEngineStore } from '../store/contract';
+import type { WorkerBridge } from './bridge';
+import { LivePresetError } from './errors';
+import { bridgeConnection } from './realm';
+import { resolveStoreFactory } from './store-factory-path';
+import {
+  acquireConnection,
+  forwardStatement,
+  releaseConnection,
+  routeStatements,
+} from './worker-pool';
+
+/** A few sessions: enough for the concurrency specs, few enough for many workers. */
+const POOL_MAX = 3;
+
+export interface FileSessionInput {
+  /** The DSN the workers connect with (USER_ENGINE_LIVE_DSN, or the embedded server's). */
+  dsn: string | undefined;
+  driver: DriverName | undefined;
+  /** Stripped from diagnostics on top of the DSN redaction. */
+  password: string | undefined;
+  options: LiveOptions;
+  rootDir: string;
+  moduleFileExtensions: readonly string[];
+}
+
+export interface FileSession {
+  readonly bridge: WorkerBridge;
+  handleTestEvent(event: Circus.Event): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Schemas this worker process created (ledger row + CREATE SCHEMA) and migrated. */
+const ensuredSchemas = new Set<string>();
+const migratedSchemas = new Set<string>();
+
+function requireRunState(): RunState {
+  const state = readRunState(process.env);
+  if (!state) {
+    throw new LivePresetError(
+      'run_state_missing',
+      'live tests are on but the run was not started: the globalSetup of @user-engine/jest-live ' +
+        'did not run (use preset "@user-engine/jest-live", or keep its globalSetup and ' +
+        'globalTeardown when you set your own)',
+    );
+  }
+  return state;
+}
+
+async function countRows(connection: Connection, schema: string): Promise<RecordCounts | string> {
+  const selects = MANAGED_TABLES.map(
+    (table) =>
+      `(SELECT count(*) FROM ${quoteIdent(schema)}.${quoteIdent(table)}) AS ${quoteIdent(table)}`,
+  );
+  try {
+    const { rows } = await connection.query<Record<string, string>>(`SELECT ${selects.join(', ')}`);
+    const counts = {} as RecordCounts;
+    for (const table of MANAGED_TABLES) counts[table] = Number(rows[0][table]);
+    return counts;
+  } catch (error) {
+    return `unavailable (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+function testPath(test: Circus.TestEntry): string {
+  const names = [test.name];
+  for (let block = test.parent; block && block.parent; block = block.parent) {
+    names.unshift(block.name);
+  }
+  return names.join(' › ');
+}
+
+export async function openFileSession(input: FileSessionInput): Promise<FileSession> {
+  const state = requireRunState();
+  const dsn = state.embeddedDsn ?? input.dsn;
+  if (!dsn) throw new LivePresetError('run_state_missing', 'no DSN for the live run');
+  const workerId = process.env.JEST_WORKER_ID ?? '1';
+  const schema = workerSchemaName(state.runId, workerId);
+  const storeFactory = resolveStoreFactory(
+    input.options.storeFactory,
+    input.rootDir,
+    input.moduleFileExtensions,
+  );
+
+  const driver = input.driver ?? state.driver;
+  const poolKey = JSON.stringify([state.runId, schema, driver, dsn]);
+  const connection = await acquireConnection(poolKey, () =>
+    createConnection(dsn, {
+      driver,
+      schema,
+      max: POOL_MAX,
+      connectTimeoutMs: input.options.connectTimeoutMs,
+      applicationName: applicationName(state.runId),
+      onQuery: forwardStatement,
+    }),
+  );
+  const recorder = createStatementRecorder();
+  routeStatements(recorder.onQuery);
+  try {
+    if (!ensuredSchemas.has(schema)) {
+      await ensureWorkerSchema(connection, {
+        runId: state.runId,
+        workerId,
+        host: hostname(),
+        pid: process.pid,
+        ledgerSchema: state.ledgerSchema,
+      });
+      ensuredSchemas.add(schema);
+    }
+  } catch (error) {
+    routeStatements(undefined);
+    releaseConnection(poolKey);
+    throw error;
+  }
+
+  const bridge: WorkerBridge = {
+    connection: bridgeConnection(connection, { params: true, results: false }),
+    schema,
+    runId: state.runId,
+    workerId,
+    serverVersion: state.serverVersion,
+    redactedDsn: state.redactedDsn,
+    storeFactory,
+    async prepare(store: UserEngineStore) {
+      if (!migratedSchemas.has(schema)) {
+        await store.migrate();
+        migratedSchemas.add(schema);
+      }
+      await resetWorkerSchema(connection, schema);
+    },
+    reset: () => resetWorkerSchema(connection, schema),
+  };
+
+  const reported = new Set<Circus.TestEntry>();
+  return {
+    bridge,
+    async handleTestEvent(event) {
+      if (event.name === 'test_start') {
+        recorder.start();
+      } else if (event.name === 'test_done') {
+        const statements = recorder.stop();
+        if (event.test.errors.length === 0 || reported.has(event.test)) return;
+        reported.add(event.test);
+        const counts = await countRows(connection, schema);
+        process.stderr.write(
+          `${formatDiagnostics({
+            testName: testPath(event.test),
+            redactedDsn: state.redactedDsn,
+            serverVersion: state.serverVersion,
+            schema,
+            counts,
+            statements,
+            omittedStatements: recorder.omitted,
+            secrets: [input.password],
+          })}\n`,
+        );
+      }
+    },
+    async close() {
+      recorder.stop();
+      routeStatements(undefined);
+      releaseConnection(poolKey);
+    },
+  };
+}
