@@ -11,8 +11,8 @@ import type { Connection, QueryParam } from '../../src/driver/port';
 import { describeLive, LiveSkippedError } from '../../src/index';
 import type { LiveContext } from '../../src/jest/live-context';
 import { adoptError, adoptValue, bridgeConnection } from '../../src/jest/realm';
-import { checkServer, MIN_SERVER_VERSION_NUM } from '../../src/jest/server-check';
-import { resolveStoreFactory } from '../../src/jest/store-factory-path';
+import { checkServer, MIN_SERVER_VERSION_NUM } from '../../src/live/server-check';
+import { resolveStoreFactory } from '../../src/live/store-factory-path';
 
 const REPO = path.resolve(__dirname, '..', '..');
 

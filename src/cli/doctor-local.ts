@@ -6,7 +6,7 @@ import { nodeDriverLoader, type DriverLoader } from '../driver/load-driver';
 import { DRIVER_NAMES, type DriverName } from '../driver/port';
 import { checkBinaries, resolveEmbeddedPostgres } from '../live/embedded/loader';
 import { decideOsUser, lookupOsUser, POSTGRES_OS_USER } from '../live/embedded/os-user';
-import { resolveStoreFactory } from '../jest/store-factory-path';
+import { resolveStoreFactory } from '../live/store-factory-path';
 import { ENV } from '../live/config';
 import type { Check, DriversInfo } from './doctor-report';
 

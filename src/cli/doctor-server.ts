@@ -4,7 +4,7 @@
  */
 import { createConnection } from '../driver/create-connection';
 import type { Connection, DriverName, TransactionScope } from '../driver/port';
-import { MIN_SERVER_VERSION_NUM, checkServer } from '../jest/server-check';
+import { MIN_SERVER_VERSION_NUM, checkServer } from '../live/server-check';
 import { ENV, type LiveTarget } from '../live/config';
 import type { Check, LedgerInfo, PlanEntryJson, ServerInfo } from './doctor-report';
 import { connectBounded } from './connect';

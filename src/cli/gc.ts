@@ -4,7 +4,7 @@
  */
 import { createConnection } from '../driver/create-connection';
 import type { Connection } from '../driver/port';
-import { checkServer, readServerFacts } from '../jest/server-check';
+import { checkServer, readServerFacts } from '../live/server-check';
 import { decideLive, ENV, EMBEDDED_DSN, type LiveTarget } from '../live/config';
 import { parseFlags } from './args';
 import { connectBounded } from './connect';

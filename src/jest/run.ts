@@ -10,9 +10,9 @@ import { beginRun, endRun } from '../live/bootstrap';
 import type { LiveDecision, LiveOptions } from '../live/config';
 import { applicationName, newRunId } from '../live/isolation';
 import { clearRunState, writeRunState } from '../live/run-state';
-import { LivePresetError } from './errors';
+import { LivePresetError } from '../live/preset-errors';
 import { setCurrentRun } from './run-handle';
-import { checkServer, readServerFacts } from './server-check';
+import { checkServer, readServerFacts } from '../live/server-check';
 
 /** Bounded waits for the ledger and schema locks (a run never hangs on another's lock). */
 const LOCK_TIMEOUT_MS = 5000;

@@ -15,9 +15,9 @@ import { resetWorkerSchema } from '../live/reset';
 import { readRunState, type RunState } from '../live/run-state';
 import { MANAGED_TABLES, type RecordCounts, type UserEngineStore } from '../store/contract';
 import type { WorkerBridge } from './bridge';
-import { LivePresetError } from './errors';
+import { LivePresetError } from '../live/preset-errors';
 import { bridgeConnection } from './realm';
-import { resolveStoreFactory } from './store-factory-path';
+import { resolveStoreFactory } from '../live/store-factory-path';
 import {
   acquireConnection,
   forwardStatement,

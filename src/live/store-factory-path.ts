@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'fs';
 import * as path from 'path';
-import { LivePresetError } from './errors';
+import { LivePresetError } from './preset-errors';
 
 const FACTORY_OPTION = 'testEnvironmentOptions.userEngineLive.storeFactory';
 

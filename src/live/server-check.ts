@@ -3,7 +3,7 @@
  * acknowledged database (a proxy or service file could route elsewhere) and new enough.
  */
 import type { Queryable } from '../driver/port';
-import { LivePresetError } from './errors';
+import { LivePresetError } from './preset-errors';
 
 /** gen_random_uuid() is built in from PostgreSQL 13 on. */
 export const MIN_SERVER_VERSION_NUM = 130000;
