@@ -1,0 +1,3 @@
+import { registerPostgresConformance } from './conformance-suite';
+
+registerPostgresConformance('pg');

@@ -1,0 +1,108 @@
+/**
+ * The one entry point that opens a pool: checks the options, loads the driver, binds every session
+ * to the requested settings and proves the target answers before handing the pool out.
+ */
+import { PortConnection, traceOf, type DriverAdapter } from './connection-core';
+import { parseDsn, redactSecrets, type DsnTarget } from './dsn';
+import { ConnectionFailedError } from './errors';
+import { loadDriver, nodeDriverLoader, type DriverLoader } from './load-driver';
+import { mapDriverError } from './map-error';
+import { createPgAdapter, type AdapterConfig } from './pg-adapter';
+import type { Connection, ConnectionOptions, DriverName } from './port';
+import { createPostgresJsAdapter } from './postgres-js-adapter';
+import { quoteIdentifier, type SessionSettings } from './session-settings';
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+export const DEFAULT_POOL_MAX = 4;
+
+const ADAPTERS: Record<DriverName, (module: unknown, config: AdapterConfig) => DriverAdapter> = {
+  pg: createPgAdapter,
+  postgres: createPostgresJsAdapter,
+};
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
+    throw new TypeError(`options.${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+function sessionSettings(options: ConnectionOptions): SessionSettings {
+  const { schema, statementTimeoutMs = 0, applicationName } = options;
+  if (
+    schema !== undefined &&
+    (typeof schema !== 'string' || schema === '' || schema.includes('\0'))
+  )
+    throw new TypeError('options.schema must be a non-empty string without NUL characters');
+  if (!Number.isSafeInteger(statementTimeoutMs) || statementTimeoutMs < 0)
+    throw new TypeError(
+      `options.statementTimeoutMs must be a non-negative integer, got ${String(statementTimeoutMs)}`,
+    );
+  if (applicationName !== undefined && typeof applicationName !== 'string')
+    throw new TypeError('options.applicationName must be a string');
+  return {
+    searchPath: schema === undefined ? undefined : quoteIdentifier(schema),
+    statementTimeoutMs,
+    applicationName,
+  };
+}
+
+/** The first statement opens a session: any failure here is a failed connect. */
+async function verify(connection: Connection, target: DsnTarget): Promise<void> {
+  try {
+    await connection.query('SELECT 1');
+  } catch (error) {
+    throw mapDriverError(error, 'connect', { target });
+  }
+}
+
+/**
+ * Opens a pool on `dsn` with the first installed of pg, postgres (or `options.driver`). Rejects
+ * with `DriverMissingError`, `ConnectionFailedError` or a `TypeError` naming the bad option.
+ */
+export async function createConnection(
+  dsn: string,
+  options: ConnectionOptions = {},
+  loader: DriverLoader = nodeDriverLoader,
+): Promise<Connection> {
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('options must be an object');
+  if (options.onQuery !== undefined && typeof options.onQuery !== 'function')
+    throw new TypeError('options.onQuery must be a function');
+  const target = parseDsn(dsn);
+  const settings = sessionSettings(options);
+  const max = positiveInteger('max', options.max, DEFAULT_POOL_MAX);
+  const connectTimeoutMs = positiveInteger(
+    'connectTimeoutMs',
+    options.connectTimeoutMs,
+    DEFAULT_CONNECT_TIMEOUT_MS,
+  );
+  const driver = loadDriver(options.driver, loader);
+  const trace = traceOf(options.onQuery);
+  let adapter: DriverAdapter;
+  try {
+    adapter = ADAPTERS[driver.name](driver.module, {
+      dsn: dsn.trim(),
+      target,
+      settings,
+      max,
+      connectTimeoutMs,
+      trace,
+    });
+  } catch (error) {
+    // A driver rejecting its configuration (a malformed DSN it parses differently, say).
+    throw new ConnectionFailedError(
+      redactSecrets(`could not configure ${driver.name} for ${dsn}: ${String(error)}`, [
+        target.password,
+      ]),
+    );
+  }
+  const connection = new PortConnection(adapter, options.schema, trace);
+  try {
+    await verify(connection, target);
+  } catch (error) {
+    await connection.close().catch(() => undefined);
+    throw error;
+  }
+  return connection;
+}

@@ -1,0 +1,131 @@
+/**
+ * One translation of pg's and postgres.js's errors into the port's, so that both adapters report
+ * the same failure the same way. Every message passes through `redactSecrets`.
+ */
+import { describeDsnTarget, redactSecrets, type DsnTarget } from './dsn';
+import { ConnectionFailedError, ConnectionLostError, DatabaseError, DriverError } from './errors';
+
+/** `connect`: opening a session; `use`: a statement on a session believed open. */
+export type ErrorPhase = 'connect' | 'use';
+
+interface ErrorShape {
+  code?: unknown;
+  message?: unknown;
+  severity?: unknown;
+  constraint?: unknown;
+  constraint_name?: unknown;
+}
+
+/** Codes that can only come from opening a session, whichever phase the driver reports them in. */
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ENOENT', // a Unix socket path that does not exist
+  'CONNECT_TIMEOUT', // postgres.js
+]);
+
+/** A socket that was open and died. */
+const LOST_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'CONNECTION_CLOSED', // postgres.js
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+]);
+
+const CONNECT_MESSAGES =
+  /timeout expired|connection timeout|timeout exceeded when trying to connect/i;
+const LOST_MESSAGES =
+  /Connection terminated|not queryable|terminated unexpectedly|socket hang up|write after end/i;
+
+/**
+ * SQLSTATEs the server sends while refusing a session: bad password or role (class 28), no such
+ * database (3D000), too many connections (53300), starting up or shutting down (57P03).
+ */
+function refusesSession(sqlState: string): boolean {
+  return sqlState.startsWith('28') || ['3D000', '53300', '57P03'].includes(sqlState);
+}
+
+/** The server ended the session: terminated by an administrator, crash, idle timeout. */
+function endsSession(sqlState: string): boolean {
+  return sqlState.startsWith('08') || ['57P01', '57P02', '57P05'].includes(sqlState);
+}
+
+/** By shape, not `instanceof`: a driver's errors may come from another realm (Jest's sandbox). */
+function textOf(error: unknown): string {
+  const { message, name, errors } = (typeof error === 'object' && error !== null ? error : {}) as {
+    message?: unknown;
+    name?: unknown;
+    errors?: unknown;
+  };
+  if (typeof message === 'string' && message !== '') return message;
+  // Node reports a refused dual-stack `localhost` as an AggregateError with an empty message.
+  if (Array.isArray(errors) && errors.length > 0) return errors.map(textOf).join('; ');
+  return typeof name === 'string' ? name : String(error);
+}
+
+export interface ErrorContext {
+  target: DsnTarget;
+}
+
+/** The driver's message, with its code appended when the message does not already say it. */
+function causeOf(error: unknown, code: string | undefined): string {
+  const text = textOf(error);
+  return code && !text.includes(code) ? `${text} (${code})` : text;
+}
+
+function connectFailed(error: unknown, context: ErrorContext, code: string | undefined) {
+  const { target } = context;
+  const cause = causeOf(error, code);
+  return new ConnectionFailedError(
+    redactSecrets(`could not connect to PostgreSQL at ${describeDsnTarget(target)}: ${cause}`, [
+      target.password,
+    ]),
+  );
+}
+
+function connectionLost(error: unknown, context: ErrorContext, code: string | undefined) {
+  const { target } = context;
+  const cause = causeOf(error, code);
+  return new ConnectionLostError(
+    redactSecrets(`connection to PostgreSQL at ${describeDsnTarget(target)} was lost: ${cause}`, [
+      target.password,
+    ]),
+  );
+}
+
+/**
+ * The port's error for whatever a driver threw. In the `use` phase, errors that are not the
+ * driver's (a bug in a caller's callback, one of this package's own errors) come back unchanged.
+ */
+export function mapDriverError(error: unknown, phase: ErrorPhase, context: ErrorContext): unknown {
+  if (error instanceof ConnectionFailedError) return error;
+  const shape = (typeof error === 'object' && error !== null ? error : {}) as ErrorShape;
+  const code = typeof shape.code === 'string' ? shape.code : undefined;
+  // While opening a session every failure means the same to the caller: no session.
+  if (phase === 'connect') return connectFailed(error, context, code);
+  if (error instanceof DriverError || typeof error !== 'object' || error === null) return error;
+  const isServerError =
+    code !== undefined && /^[0-9A-Z]{5}$/.test(code) && typeof shape.severity === 'string';
+  if (isServerError) {
+    if (refusesSession(code)) return connectFailed(error, context, code);
+    if (endsSession(code)) return connectionLost(error, context, code);
+    const constraint = shape.constraint ?? shape.constraint_name;
+    return new DatabaseError(
+      code,
+      redactSecrets(textOf(error), [context.target.password]),
+      typeof constraint === 'string' ? constraint : undefined,
+    );
+  }
+  const message = textOf(error);
+  if ((code !== undefined && CONNECT_CODES.has(code)) || CONNECT_MESSAGES.test(message))
+    return connectFailed(error, context, code);
+  if ((code !== undefined && LOST_CODES.has(code)) || LOST_MESSAGES.test(message))
+    return connectionLost(error, context, code);
+  return error;
+}

@@ -1,0 +1,185 @@
+/**
+ * node-postgres (`pg`) behind the port. The module object is handed in by the loader, so nothing
+ * here loads pg; the `import type` lines vanish from the compiled JavaScript.
+ */
+import type { Pool, PoolClient, PoolConfig, QueryResult as PgQueryResult } from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
+import type { AdapterTransaction, DriverAdapter, Trace } from './connection-core';
+import type { DsnTarget } from './dsn';
+import { ConnectionLostError, DatabaseError } from './errors';
+import { mapDriverError, type ErrorPhase } from './map-error';
+import type { QueryResult } from './port';
+import { startupOptions, type SessionSettings } from './session-settings';
+
+export interface AdapterConfig {
+  dsn: string;
+  target: DsnTarget;
+  settings: SessionSettings;
+  max: number;
+  connectTimeoutMs: number;
+  /** Called with BEGIN/COMMIT/ROLLBACK/SAVEPOINT statements the adapter sends itself. */
+  trace: Trace;
+}
+
+interface PgModule {
+  Pool: new (config: PoolConfig) => Pool;
+}
+
+type Params = readonly (string | null)[];
+
+function poolConfig(config: AdapterConfig): PoolConfig {
+  const fromDsn = parseIntoClientConfig(config.dsn);
+  const { searchPath, statementTimeoutMs, applicationName } = config.settings;
+  // The DSN may carry its own `options`; ours come last so that they win.
+  const options = [fromDsn.options, searchPath && startupOptions({ search_path: searchPath })]
+    .filter(Boolean)
+    .join(' ');
+  return {
+    ...fromDsn,
+    max: config.max,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    ...(options ? { options } : {}),
+    ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+    ...(applicationName !== undefined ? { application_name: applicationName } : {}),
+  };
+}
+
+/** pg answers a multi-statement text (simple protocol) with one result per statement. */
+function lastResult(result: PgQueryResult | PgQueryResult[]): QueryResult {
+  const last = Array.isArray(result) ? result[result.length - 1] : result;
+  const rows = (last?.rows ?? []) as Record<string, unknown>[];
+  return { rows, rowCount: last?.rowCount ?? rows.length };
+}
+
+function ignore(): void {
+  // An error on an idle or checked-out client is also reported to the statement that meets it.
+}
+
+export function createPgAdapter(pgModule: unknown, config: AdapterConfig): DriverAdapter {
+  const pool = new (pgModule as PgModule).Pool(poolConfig(config));
+  // Without a listener, a server that drops an idle session would crash the process.
+  pool.on('error', ignore);
+  const context = { target: config.target };
+  const fail = (error: unknown, phase: ErrorPhase) => mapDriverError(error, phase, context);
+
+  async function acquire(): Promise<PoolClient> {
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw fail(error, 'connect');
+    }
+    client.on('error', ignore);
+    return client;
+  }
+
+  /** Gives the client back, or destroys it when its session can no longer be trusted. */
+  function release(client: PoolClient, broken: boolean): void {
+    client.removeListener('error', ignore);
+    client.release(broken ? true : undefined);
+  }
+
+  async function send(client: PoolClient, sql: string, params: Params) {
+    try {
+      return await client.query(sql, params as (string | null)[]);
+    } catch (error) {
+      throw fail(error, 'use');
+    }
+  }
+
+  async function run(client: PoolClient, sql: string, params: Params): Promise<QueryResult> {
+    return lastResult(await send(client, sql, params));
+  }
+
+  /** Returns the command tag: COMMIT of an aborted transaction answers ROLLBACK. */
+  async function control(client: PoolClient, sql: string): Promise<string> {
+    config.trace(sql);
+    return (await send(client, sql, [])).command;
+  }
+
+  /**
+   * One level of a transaction. The first statement error of the level is kept: if the caller
+   * swallowed it and carried on, COMMIT would silently roll back, and this error is reported
+   * instead (as postgres.js does).
+   */
+  function transactionOn(client: PoolClient, counter = { savepoints: 0 }) {
+    const level = { firstError: undefined as unknown };
+    const tx: AdapterTransaction = {
+      async query(sql, params) {
+        try {
+          return await run(client, sql, params);
+        } catch (error) {
+          level.firstError ??= error;
+          throw error;
+        }
+      },
+      async savepoint(fn) {
+        const name = `ue_sp_${++counter.savepoints}`;
+        await control(client, `SAVEPOINT ${name}`);
+        let result;
+        try {
+          result = await fn(transactionOn(client, counter).tx);
+        } catch (error) {
+          await control(client, `ROLLBACK TO SAVEPOINT ${name}`);
+          await control(client, `RELEASE SAVEPOINT ${name}`);
+          throw error;
+        }
+        await control(client, `RELEASE SAVEPOINT ${name}`);
+        return result;
+      },
+    };
+    return { tx, level };
+  }
+
+  return {
+    driver: 'pg',
+
+    async query(sql, params) {
+      const client = await acquire();
+      let broken = false;
+      try {
+        return await run(client, sql, params);
+      } catch (error) {
+        broken = error instanceof ConnectionLostError;
+        throw error;
+      } finally {
+        release(client, broken);
+      }
+    },
+
+    async transaction(fn) {
+      const client = await acquire();
+      let broken = false;
+      try {
+        await control(client, 'BEGIN');
+        const { tx, level } = transactionOn(client);
+        let result;
+        try {
+          result = await fn(tx);
+        } catch (error) {
+          // fn's error is the one to report; a failed ROLLBACK only means the session is gone.
+          broken = !(await control(client, 'ROLLBACK').then(
+            () => true,
+            () => false,
+          ));
+          throw error;
+        }
+        if ((await control(client, 'COMMIT')) === 'ROLLBACK')
+          throw (
+            level.firstError ??
+            new DatabaseError('25P02', 'COMMIT rolled back: an earlier statement failed')
+          );
+        return result;
+      } catch (error) {
+        broken ||= error instanceof ConnectionLostError;
+        throw error;
+      } finally {
+        release(client, broken);
+      }
+    },
+
+    async end() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * postgres.js (`postgres`) behind the port. Like the pg adapter it is handed the module object and
+ * describes the little of postgres.js it uses with local types, so nothing here loads the driver.
+ */
+import type { AdapterTransaction, DriverAdapter } from './connection-core';
+import { ConnectionLostError } from './errors';
+import { mapDriverError } from './map-error';
+import type { AdapterConfig } from './pg-adapter';
+import type { QueryResult } from './port';
+
+type Params = readonly (string | null)[];
+
+/** A postgres.js result: an array of rows with the command tag's row count. */
+interface PgJsResult extends Array<Record<string, unknown>> {
+  count: number | null;
+}
+
+interface PgJsQueryable {
+  unsafe(sql: string, params?: Params): Promise<PgJsResult | PgJsResult[]>;
+}
+
+interface PgJsTransactionSql extends PgJsQueryable {
+  savepoint<T>(name: string, fn: (sql: PgJsTransactionSql) => Promise<T>): Promise<T>;
+}
+
+interface PgJsSql extends PgJsQueryable {
+  begin<T>(fn: (sql: PgJsTransactionSql) => Promise<T>): Promise<T>;
+  /** `timeout` in seconds: then the sessions still busy are destroyed. */
+  end(options?: { timeout?: number }): Promise<void>;
+}
+
+type PgJsFactory = (url: string, options: Record<string, unknown>) => PgJsSql;
+
+/** Parameters arrive as PostgreSQL text (params.ts): postgres.js must pass them on untouched. */
+const asText = (value: unknown) => value as string;
+
+/**
+ * postgres.js serialises a parameter by the type the server infers for it; for these types that
+ * would change text that is already final (see params.ts), so they get identity serialisers and
+ * keep postgres.js's own parsers.
+ */
+const TEXT_IN_TYPES = {
+  json: { to: 3802, from: [114, 3802], serialize: asText, parse: (x: string) => JSON.parse(x) },
+  boolean: { to: 16, from: [16], serialize: asText, parse: (x: string) => x === 't' },
+  date: {
+    to: 1184,
+    from: [1082, 1114, 1184],
+    serialize: asText,
+    parse: (x: string) => new Date(x),
+  },
+  bytea: {
+    to: 17,
+    from: [17],
+    serialize: asText,
+    parse: (x: string) => Buffer.from(x.slice(2), 'hex'),
+  },
+};
+
+/**
+ * postgres.js lets a DSN query parameter override the same `connection` setting; the settings
+ * asked for in the options must win, as they do with pg. (A DSN `options=-c ...` needs no care:
+ * the server applies startup parameters after `options`.)
+ */
+function dsnWithout(dsn: string, keys: readonly string[]): string {
+  let url: URL;
+  try {
+    url = new URL(dsn);
+  } catch {
+    return dsn; // multi-host DSNs are not WHATWG URLs; postgres.js parses them itself
+  }
+  if (!keys.some((key) => url.searchParams.has(key))) return dsn;
+  for (const key of keys) url.searchParams.delete(key);
+  return url.toString();
+}
+
+function toResult(result: PgJsResult | PgJsResult[]): QueryResult {
+  // A multi-statement text (simple protocol) yields one result per statement.
+  const last = (
+    result.length > 0 && Array.isArray(result[0]) ? result[result.length - 1] : result
+  ) as PgJsResult;
+  const rows = Array.from(last ?? []);
+  return { rows, rowCount: last?.count ?? rows.length };
+}
+
+/** CommonJS exports the factory itself; an ESM interop wrapper puts it on `default`. */
+function factoryOf(module: unknown): PgJsFactory {
+  if (typeof module === 'function') return module as PgJsFactory;
+  return (module as { default: PgJsFactory }).default;
+}
+
+export function createPostgresJsAdapter(module: unknown, config: AdapterConfig): DriverAdapter {
+  const { searchPath, statementTimeoutMs, applicationName } = config.settings;
+  const connection: Record<string, string> = {};
+  if (searchPath) connection.search_path = searchPath;
+  if (statementTimeoutMs > 0) connection.statement_timeout = String(statementTimeoutMs);
+  if (applicationName !== undefined) connection.application_name = applicationName;
+  const sql = factoryOf(module)(dsnWithout(config.dsn, Object.keys(connection)), {
+    max: config.max,
+    connect_timeout: config.connectTimeoutMs / 1000,
+    // Unnamed statements, as pg sends them: no cached plan goes stale when a schema is rebuilt.
+    prepare: false,
+    onnotice: () => undefined,
+    connection,
+    types: TEXT_IN_TYPES,
+  });
+  const context = { target: config.target };
+  const { trace } = config;
+
+  /** Whether any session died under a statement (see end()). */
+  let lostSeen = false;
+
+  function failed(error: unknown): unknown {
+    const mapped = mapDriverError(error, 'use', context);
+    if (mapped instanceof ConnectionLostError) lostSeen = true;
+    return mapped;
+  }
+
+  async function run(on: PgJsQueryable, text: string, params: Params): Promise<QueryResult> {
+    try {
+      return toResult(await on.unsafe(text, params));
+    } catch (error) {
+      throw failed(error);
+    }
+  }
+
+  /**
+   * One transaction's bookkeeping. `lost`: its session died. postgres.js would then send ROLLBACK
+   * (or ROLLBACK TO) on the dead connection as soon as the callback it runs settles, and writing
+   * to that connection's discarded socket throws from a timer, crashing the process. So once the
+   * session is known lost, the callbacks handed to postgres.js never settle: the transaction still
+   * rejects (postgres.js races it against the connection's close), and nothing more is sent.
+   */
+  interface TransactionState {
+    savepoints: number;
+    settled: boolean;
+    lost: boolean;
+  }
+
+  function settleUnlessLost<T>(state: TransactionState, body: Promise<T>): Promise<T> {
+    const never = () => new Promise<never>(() => undefined);
+    return body.then(
+      (value) => (state.lost ? never() : value),
+      (error: unknown) => (state.lost ? never() : Promise.reject(error)),
+    );
+  }
+
+  async function runIn(state: TransactionState, tsql: PgJsQueryable, text: string, params: Params) {
+    // The session may be back in the pool, or dead, once the transaction settled.
+    if (state.settled || state.lost)
+      throw new ConnectionLostError('the transaction this statement belongs to has ended');
+    try {
+      return await run(tsql, text, params);
+    } catch (error) {
+      if (error instanceof ConnectionLostError) state.lost = true;
+      throw error;
+    }
+  }
+
+  /**
+   * postgres.js names savepoints `s<n>_<name>`, n counting from 0 across the whole transaction;
+   * every savepoint goes through here, so this counter mirrors it and can RELEASE by name.
+   */
+  function transactionOn(tsql: PgJsTransactionSql, state: TransactionState): AdapterTransaction {
+    async function release(name: string): Promise<void> {
+      trace(`RELEASE SAVEPOINT ${name}`);
+      await runIn(state, tsql, `RELEASE SAVEPOINT ${name}`, []);
+    }
+    return {
+      query: (text, params) => runIn(state, tsql, text, params),
+      async savepoint(fn) {
+        if (state.settled || state.lost)
+          throw new ConnectionLostError('the transaction this savepoint belongs to has ended');
+        const name = `s${state.savepoints++}_ue`;
+        trace(`SAVEPOINT ${name}`);
+        let result;
+        try {
+          result = await tsql.savepoint('ue', (inner) =>
+            settleUnlessLost(
+              state,
+              fn(transactionOn(inner, state)).catch((error: unknown) => {
+                trace(`ROLLBACK TO SAVEPOINT ${name}`);
+                throw error;
+              }),
+            ),
+          );
+        } catch (error) {
+          // Best effort: if RELEASE fails too, the session is gone and the caller learns it next.
+          if (!state.settled && !state.lost) await release(name).catch(() => undefined);
+          throw error;
+        }
+        await release(name);
+        return result;
+      },
+    };
+  }
+
+  return {
+    driver: 'postgres',
+
+    query: (text, params) => run(sql, text, params),
+
+    async transaction(fn) {
+      const state: TransactionState = { savepoints: 0, settled: false, lost: false };
+      let fnError: { error: unknown } | undefined;
+      trace('BEGIN');
+      try {
+        return await sql.begin((tsql) =>
+          settleUnlessLost(
+            state,
+            fn(transactionOn(tsql, state)).then(
+              (result) => {
+                trace('COMMIT');
+                return result;
+              },
+              (error: unknown) => {
+                fnError = { error };
+                trace('ROLLBACK');
+                throw error;
+              },
+            ),
+          ),
+        );
+      } catch (error) {
+        if (fnError && fnError.error === error) throw error;
+        const mapped = failed(error);
+        if (mapped instanceof ConnectionLostError) state.lost = true;
+        throw mapped;
+      } finally {
+        state.settled = true;
+      }
+    },
+
+    async end() {
+      // postgres.js 3.4 never finishes end() for a connection that died with a statement in
+      // flight: it keeps waiting for that statement's reply. After such a loss the graceful end
+      // gets a short grace before the sessions are destroyed; otherwise in-flight statements get
+      // a generous one.
+      await sql.end({ timeout: lostSeen ? 1 : 30 });
+    },
+  };
+}

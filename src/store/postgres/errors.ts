@@ -1,0 +1,37 @@
+/**
+ * Failures particular to the Postgres store. They are not contract errors (no other store can
+ * raise them), so they are not `UserEngineError`s, but each has a stable `code`.
+ */
+
+/** The server lacks what the schema needs (gen_random_uuid() is built in from PostgreSQL 13). */
+export class UnsupportedServerVersionError extends Error {
+  readonly code = 'unsupported_server_version';
+  readonly serverVersion: string;
+  constructor(serverVersion: string) {
+    super(
+      `PostgreSQL ${serverVersion} is not supported: the user-engine schema needs PostgreSQL 13 or later (for the built-in gen_random_uuid())`,
+    );
+    this.name = 'UnsupportedServerVersionError';
+    this.serverVersion = serverVersion;
+  }
+}
+
+/** The schema's recorded migrations disagree with this code's catalogue; migrate() refuses. */
+export class MigrationStateError extends Error {
+  readonly code = 'migration_state';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`cannot migrate: ${problems.join('; ')}`);
+    this.name = 'MigrationStateError';
+    this.problems = problems;
+  }
+}
+
+/** A call on a store after its close(). */
+export class PostgresStoreClosedError extends Error {
+  readonly code = 'store_closed';
+  constructor() {
+    super('PostgresUserEngineStore is closed');
+    this.name = 'PostgresStoreClosedError';
+  }
+}

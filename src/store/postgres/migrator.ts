@@ -1,0 +1,131 @@
+/**
+ * Readiness and migration over the driver port. Readiness only reads (to_regclass, never a CREATE),
+ * so asking a fresh schema leaves it untouched; migrate() applies each pending migration in its own
+ * transaction under a per-schema advisory lock, re-reading the ledger once the lock is held.
+ */
+import { DatabaseError } from '../../driver/errors';
+import type { Queryable } from '../../driver/port';
+import type { MigrateResult, Readiness } from '../contract';
+import { TARGET_VERSION } from '../migrations';
+import { MigrationStateError, UnsupportedServerVersionError } from './errors';
+import {
+  CREATE_LEDGER,
+  LEDGER_TABLE,
+  MIGRATION_LOCK,
+  MIN_SERVER_VERSION_NUM,
+  POSTGRES_MIGRATIONS,
+  TABLE_OF_MIGRATION,
+} from './schema';
+
+interface LedgerRow {
+  version: number;
+  name: string;
+  checksum: string;
+}
+
+const TABLES = [LEDGER_TABLE, ...Object.values(TABLE_OF_MIGRATION)];
+
+/** One row: for each of our tables, whether the search_path resolves it. */
+const TABLES_PRESENT = `SELECT ${TABLES.map((t) => `to_regclass('${t}') IS NOT NULL AS ${t}`).join(', ')}`;
+
+const READ_LEDGER = `SELECT version, name, checksum FROM ${LEDGER_TABLE} ORDER BY version`;
+
+const short = (checksum: string) => checksum.slice(0, 12);
+
+export async function readiness(q: Queryable): Promise<Readiness> {
+  const present = (await q.query<Record<string, boolean>>(TABLES_PRESENT)).rows[0];
+  const ledger = present[LEDGER_TABLE]
+    ? (await q.query<LedgerRow>(READ_LEDGER)).rows.map((row) => ({
+        ...row,
+        version: Number(row.version),
+      }))
+    : [];
+  const problems: string[] = [];
+  const applied = new Set<number>();
+  for (const row of ledger) {
+    const migration = POSTGRES_MIGRATIONS.find((m) => m.version === row.version);
+    if (migration === undefined) {
+      problems.push(
+        `migration version ${row.version} (${row.name}) is recorded as applied but this code does not know it: was the schema migrated by a newer release?`,
+      );
+      continue;
+    }
+    applied.add(row.version);
+    if (row.checksum !== migration.checksum)
+      problems.push(
+        `migration ${migration.id} was applied with checksum ${short(row.checksum)}… but this code's is ${short(migration.checksum)}…: its SQL changed after it was applied`,
+      );
+  }
+  for (const migration of POSTGRES_MIGRATIONS) {
+    const table = TABLE_OF_MIGRATION[migration.version];
+    if (applied.has(migration.version) && !present[table])
+      problems.push(
+        `table ${table} is missing although migration ${migration.id} is recorded as applied`,
+      );
+    if (!applied.has(migration.version) && present[table])
+      problems.push(
+        `table ${table} exists although migration ${migration.id} is not recorded as applied`,
+      );
+  }
+  const pending = POSTGRES_MIGRATIONS.filter((m) => !applied.has(m.version)).map((m) => m.id);
+  return {
+    ready: pending.length === 0 && problems.length === 0,
+    currentVersion: ledger.reduce((max, row) => Math.max(max, row.version), 0),
+    targetVersion: TARGET_VERSION,
+    pending,
+    problems,
+  };
+}
+
+/** Runs `fn` in one transaction: the root store's own, or in place inside a caller's. */
+export type TransactionRunner = <T>(fn: (q: Queryable) => Promise<T>) => Promise<T>;
+
+interface ServerInfo {
+  version_num: number;
+  version: string;
+  schema: string | null;
+  search_path: string;
+}
+
+const SERVER_INFO = `SELECT current_setting('server_version_num')::int AS version_num,
+  current_setting('server_version') AS version, current_schema() AS schema,
+  current_setting('search_path') AS search_path`;
+
+async function checkServer(q: Queryable): Promise<void> {
+  const info = (await q.query<ServerInfo>(SERVER_INFO)).rows[0];
+  if (Number(info.version_num) < MIN_SERVER_VERSION_NUM)
+    throw new UnsupportedServerVersionError(info.version);
+  if (info.schema === null)
+    throw new DatabaseError(
+      '3F000',
+      `no schema to migrate into: no schema on the search_path (${info.search_path}) exists`,
+    );
+}
+
+export async function migrate(
+  q: Queryable,
+  inTransaction: TransactionRunner,
+): Promise<MigrateResult> {
+  if ((await readiness(q)).ready) return { applied: [] };
+  await checkServer(q);
+  const applied: string[] = [];
+  for (const migration of POSTGRES_MIGRATIONS) {
+    const ran = await inTransaction(async (tx) => {
+      await tx.query(MIGRATION_LOCK);
+      await tx.query(CREATE_LEDGER);
+      // Another process may have migrated while this one waited for the lock.
+      const state = await readiness(tx);
+      if (state.problems.length > 0) throw new MigrationStateError(state.problems);
+      if (!state.pending.includes(migration.id)) return false;
+      for (const statement of migration.statements) await tx.query(statement);
+      await tx.query(`INSERT INTO ${LEDGER_TABLE} (version, name, checksum) VALUES ($1, $2, $3)`, [
+        migration.version,
+        migration.name,
+        migration.checksum,
+      ]);
+      return true;
+    });
+    if (ran) applied.push(migration.id);
+  }
+  return { applied };
+}

@@ -1,0 +1,369 @@
+/**
+ * The store's semantics in SQL. Inputs arrive validated; each function reads what the contract's
+ * order of checks needs (not_found, then revision, then conflicts), decides in TypeScript with the
+ * shared helpers, and writes with one statement that carries its own event and re-checks what it
+ * decided on (a revision, a key, an owner). When a concurrent writer got there first the
+ * statement writes nothing and the function decides again from fresh data.
+ */
+import { DatabaseError } from '../../driver/errors';
+import type { QueryParam, QueryResult } from '../../driver/port';
+import type {
+  Identity,
+  LinkIdentityResult,
+  OutboxEvent,
+  RecordCounts,
+  UpdateUserResult,
+  UpsertUserResult,
+  User,
+  UserPage,
+  UserStatus,
+} from '../contract';
+import {
+  DuplicateEmailError,
+  IdentityConflictError,
+  NotFoundError,
+  RevisionConflictError,
+} from '../errors';
+import * as events from '../events';
+import {
+  encodeCursor,
+  type NormalizedLink,
+  type NormalizedListOptions,
+  type NormalizedOutboxQuery,
+  type NormalizedPatch,
+  type NormalizedUpsert,
+} from '../validation';
+import {
+  toIdentity,
+  toOutboxEvent,
+  toUser,
+  type IdentityRow,
+  type OutboxRow,
+  type UserRow,
+} from './rows';
+import * as sql from './statements';
+
+/** Where an operation runs: the pool (each statement its own transaction) or one transaction. */
+export interface Db {
+  readonly inTransaction: boolean;
+  query<Row = Record<string, unknown>>(
+    text: string,
+    params?: readonly QueryParam[],
+  ): Promise<QueryResult<Row>>;
+}
+
+/**
+ * Each lost race means another writer made progress, so this bound is only reached by a caller
+ * whose transaction cannot see that progress (REPEATABLE READ or stricter).
+ */
+const MAX_ATTEMPTS = 50;
+
+function gaveUp(operation: string): Error {
+  return new Error(
+    `${operation}: gave up after ${MAX_ATTEMPTS} attempts racing concurrent writers; is the transaction isolation level stricter than READ COMMITTED?`,
+  );
+}
+
+function payloadOf(event: events.PendingEvent): string {
+  return JSON.stringify(event.payload);
+}
+
+function first<Row>(result: QueryResult<Row>): Row | undefined {
+  return result.rows[0];
+}
+
+/** events.ts builds payloads from users; a planned write's timestamps do not appear in them. */
+const NO_TIME = new Date(0);
+
+export async function getUser(db: Db, id: string): Promise<User | null> {
+  const row = first(await db.query<UserRow>(sql.GET_USER, [id]));
+  return row ? toUser(row) : null;
+}
+
+export async function findUserByEmail(db: Db, emailKey: string): Promise<User | null> {
+  const row = first(await db.query<UserRow>(sql.FIND_USER_BY_KEY, [emailKey]));
+  return row ? toUser(row) : null;
+}
+
+export async function findUserByIdentity(
+  db: Db,
+  provider: string,
+  subject: string,
+): Promise<User | null> {
+  const row = first(await db.query<UserRow>(sql.FIND_USER_BY_IDENTITY, [provider, subject]));
+  return row ? toUser(row) : null;
+}
+
+export async function listUsers(
+  db: Db,
+  { limit, afterKey }: NormalizedListOptions,
+): Promise<UserPage> {
+  // One more than a page tells whether a next page exists.
+  const { rows } =
+    afterKey === null
+      ? await db.query<UserRow>(sql.LIST_USERS_FIRST, [limit + 1])
+      : await db.query<UserRow>(sql.LIST_USERS_AFTER, [afterKey, limit + 1]);
+  const items = rows.slice(0, limit).map(toUser);
+  const next = rows.length > limit ? encodeCursor(items[items.length - 1].emailKey) : null;
+  return { items, next };
+}
+
+interface Planned {
+  index: number;
+  input: NormalizedUpsert;
+  op: 'insert' | 'update';
+  user: User;
+  event: events.PendingEvent;
+}
+
+interface KeyRow extends Partial<UserRow> {
+  fresh_id: string;
+}
+
+/**
+ * Plans one input against the row holding its key: nothing to write (same data), an update of
+ * that row, or an insert under a server-made id.
+ */
+function plan(index: number, input: NormalizedUpsert, row: KeyRow): Planned | UpsertUserResult {
+  if (row.id === undefined || row.id === null) {
+    const user: User = {
+      id: row.fresh_id,
+      email: input.email,
+      emailKey: input.emailKey,
+      displayName: input.displayName,
+      status: input.status ?? 'active',
+      revision: 1,
+      createdAt: NO_TIME,
+      updatedAt: NO_TIME,
+    };
+    return { index, input, op: 'insert', user, event: events.userCreated(user) };
+  }
+  const before = toUser(row as UserRow);
+  const status: UserStatus = input.status ?? before.status;
+  if (
+    before.email === input.email &&
+    before.displayName === input.displayName &&
+    before.status === status
+  )
+    return { user: before, created: false, changed: false };
+  const after: User = {
+    ...before,
+    email: input.email,
+    displayName: input.displayName,
+    status,
+    revision: before.revision + 1,
+  };
+  return { index, input, op: 'update', user: after, event: events.userUpdated(before, after) };
+}
+
+function writeParams(plans: readonly Planned[]): QueryParam[] {
+  return [
+    plans.map((p) => p.op),
+    plans.map((p) => p.user.id),
+    plans.map((p) => p.user.email),
+    plans.map((p) => p.user.emailKey),
+    plans.map((p) => p.user.displayName),
+    plans.map((p) => p.user.status),
+    plans.map((p) => p.user.revision),
+    plans.map((p) => p.event.type),
+    plans.map((p) => payloadOf(p.event)),
+  ];
+}
+
+/**
+ * Every input in one read and one write, whatever the batch size. Inside a transaction the read
+ * locks the existing rows, so only inserts can race; outside one, updates are compare-and-set.
+ * Inputs that lost a race are planned again from fresh data.
+ */
+export async function upsertUsers(
+  db: Db,
+  inputs: readonly NormalizedUpsert[],
+): Promise<UpsertUserResult[]> {
+  const results: UpsertUserResult[] = new Array(inputs.length);
+  let open = inputs.map((input, index) => ({ input, index }));
+  for (let attempt = 0; ; attempt++) {
+    if (attempt === MAX_ATTEMPTS) throw gaveUp('upsertUsers');
+    const keys = open.map(({ input }) => input.emailKey);
+    // Runs even for an empty batch: an unmigrated store must answer not_ready all the same.
+    const { rows } = await db.query<KeyRow>(sql.usersByKeys(db.inTransaction), [keys]);
+    const plans: Planned[] = [];
+    open.forEach(({ input, index }, i) => {
+      const outcome = plan(index, input, rows[i]);
+      if ('op' in outcome) plans.push(outcome);
+      else results[index] = outcome;
+    });
+    if (plans.length === 0) return results;
+    const written = await db.query<UserRow>(sql.WRITE_USERS, writeParams(plans));
+    const byId = new Map(written.rows.map((row) => [row.id, row]));
+    open = [];
+    for (const planned of plans) {
+      const row = byId.get(planned.user.id);
+      if (row === undefined) open.push(planned);
+      else
+        results[planned.index] = {
+          user: toUser(row),
+          created: planned.op === 'insert',
+          changed: true,
+        };
+    }
+    if (open.length === 0) return results;
+  }
+}
+
+interface UserWithClash extends UserRow {
+  clash: boolean;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof DatabaseError && error.sqlState === '23505';
+}
+
+export async function updateUser(
+  db: Db,
+  id: string,
+  patch: NormalizedPatch,
+  expectedRevision: number,
+): Promise<UpdateUserResult> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const newKey = patch.email?.emailKey ?? null;
+    const row = first(await db.query<UserWithClash>(sql.USER_FOR_UPDATE, [id, newKey]));
+    if (row === undefined) throw new NotFoundError('user', id);
+    const before = toUser(row);
+    if (before.revision !== expectedRevision)
+      throw new RevisionConflictError(id, expectedRevision, before.revision);
+    if (newKey !== null && newKey !== before.emailKey && row.clash)
+      throw new DuplicateEmailError(newKey);
+    const after: User = {
+      ...before,
+      email: patch.email?.email ?? before.email,
+      emailKey: newKey ?? before.emailKey,
+      displayName: patch.displayName ?? before.displayName,
+      status: patch.status ?? before.status,
+      revision: before.revision + 1,
+    };
+    if (
+      after.email === before.email &&
+      after.displayName === before.displayName &&
+      after.status === before.status
+    )
+      return { user: before, changed: false };
+    const event = events.userUpdated(before, after);
+    let updated: UserRow | undefined;
+    try {
+      updated = first(
+        await db.query<UserRow>(sql.UPDATE_USER, [
+          id,
+          expectedRevision,
+          after.email,
+          after.emailKey,
+          after.displayName,
+          after.status,
+          event.type,
+          event.aggregateId,
+          payloadOf(event),
+        ]),
+      );
+    } catch (error) {
+      // Another session took the key between the read and this write.
+      if (isUniqueViolation(error)) throw new DuplicateEmailError(after.emailKey);
+      throw error;
+    }
+    if (updated) return { user: toUser(updated), changed: true };
+    // The row changed or went away since the read: the next read says which.
+  }
+  throw gaveUp('updateUser');
+}
+
+export async function deleteUser(db: Db, id: string): Promise<boolean> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const row = first(await db.query<UserRow>(sql.GET_USER, [id]));
+    if (row === undefined) return false;
+    const user = toUser(row);
+    const event = events.userDeleted(user);
+    const { rows } = await db.query(sql.DELETE_USER, [
+      id,
+      user.revision,
+      event.type,
+      event.aggregateId,
+      payloadOf(event),
+    ]);
+    if (rows.length > 0) return true;
+  }
+  throw gaveUp('deleteUser');
+}
+
+interface LinkRow extends Partial<IdentityRow> {
+  owner_exists: boolean;
+}
+
+export async function linkIdentity(db: Db, link: NormalizedLink): Promise<LinkIdentityResult> {
+  const { userId, provider, subject } = link;
+  const event = events.identityLinked(userId, provider, subject);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    let row: LinkRow | undefined;
+    try {
+      row = first(
+        await db.query<LinkRow>(sql.LINK_IDENTITY, [
+          userId,
+          provider,
+          subject,
+          event.type,
+          event.aggregateId,
+          payloadOf(event),
+        ]),
+      );
+    } catch (error) {
+      // The owner vanished between its check and the foreign key's.
+      if (error instanceof DatabaseError && error.sqlState === '23503')
+        throw new NotFoundError('user', userId);
+      throw error;
+    }
+    if (!row?.owner_exists) throw new NotFoundError('user', userId);
+    if (row.user_id) return { identity: toIdentity(row as IdentityRow), linked: true };
+    const existing = first(await db.query<IdentityRow>(sql.GET_IDENTITY, [provider, subject]));
+    if (existing === undefined) continue; // unlinked meanwhile: try again
+    if (existing.user_id !== userId) throw new IdentityConflictError(provider, subject);
+    return { identity: toIdentity(existing), linked: false };
+  }
+  throw gaveUp('linkIdentity');
+}
+
+export async function unlinkIdentity(db: Db, provider: string, subject: string): Promise<boolean> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const existing = first(await db.query<IdentityRow>(sql.GET_IDENTITY, [provider, subject]));
+    if (existing === undefined) return false;
+    const event = events.identityUnlinked(existing.user_id, provider, subject);
+    const { rows } = await db.query(sql.UNLINK_IDENTITY, [
+      provider,
+      subject,
+      existing.user_id,
+      event.type,
+      event.aggregateId,
+      payloadOf(event),
+    ]);
+    if (rows.length > 0) return true;
+  }
+  throw gaveUp('unlinkIdentity');
+}
+
+export async function listIdentities(db: Db, userId: string): Promise<Identity[]> {
+  return (await db.query<IdentityRow>(sql.LIST_IDENTITIES, [userId])).rows.map(toIdentity);
+}
+
+export async function outboxEvents(
+  db: Db,
+  { afterSequence, limit }: NormalizedOutboxQuery,
+): Promise<OutboxEvent[]> {
+  return (await db.query<OutboxRow>(sql.OUTBOX_EVENTS, [afterSequence, limit])).rows.map(
+    toOutboxEvent,
+  );
+}
+
+export async function recordCounts(db: Db): Promise<RecordCounts> {
+  const row = (await db.query<Record<string, string | number>>(sql.RECORD_COUNTS)).rows[0];
+  return {
+    user_engine_users: Number(row.users),
+    user_engine_identities: Number(row.identities),
+    user_engine_outbox: Number(row.outbox),
+  };
+}
