@@ -38,6 +38,9 @@ function poolConfig(config: AdapterConfig): PoolConfig {
     ...fromDsn,
     max: config.max,
     connectionTimeoutMillis: config.connectTimeoutMs,
+    // Sessions carry state (the run's advisory lock, search_path): the pool must never swap one
+    // for a new one behind the caller's back, as pg's default 10 s idle timeout would.
+    idleTimeoutMillis: 0,
     ...(options ? { options } : {}),
     ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
     ...(applicationName !== undefined ? { application_name: applicationName } : {}),

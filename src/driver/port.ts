@@ -7,7 +7,8 @@ export type DriverName = 'pg' | 'postgres';
 export const DRIVER_NAMES: readonly DriverName[] = ['pg', 'postgres'];
 
 /** Parameters are sent as text or arrays bound as `$1..$n`; strings are never spliced into SQL. */
-export type QueryParam = string | number | boolean | null | Date | readonly (string | number | boolean | null)[];
+export type QueryParam =
+  string | number | boolean | null | Date | readonly (string | number | boolean | null)[];
 
 export interface QueryResult<Row = Record<string, unknown>> {
   rows: Row[];

@@ -97,6 +97,9 @@ export function createPostgresJsAdapter(module: unknown, config: AdapterConfig):
   const sql = factoryOf(module)(dsnWithout(config.dsn, Object.keys(connection)), {
     max: config.max,
     connect_timeout: config.connectTimeoutMs / 1000,
+    // Sessions carry state (the run's advisory lock): never end one for idleness or age.
+    idle_timeout: 0,
+    max_lifetime: 0,
     // Unnamed statements, as pg sends them: no cached plan goes stale when a schema is rebuilt.
     prepare: false,
     onnotice: () => undefined,

@@ -16,21 +16,6 @@ import { checkServer, readServerFacts } from '../live/server-check';
 
 /** Bounded waits for the ledger and schema locks (a run never hangs on another's lock). */
 const LOCK_TIMEOUT_MS = 5000;
-/**
- * The run lock lives on the admin session, and pg's pool ends a session left idle for 10 s
- * (postgres.js does not): a cheap statement every few seconds keeps it from ever being idle that
- * long. The timer is unref'd, so it never keeps Jest alive.
- */
-const HEARTBEAT_MS = 3000;
-
-function keepSessionBusy(admin: Connection): () => void {
-  const timer = setInterval(() => {
-    admin.query('SELECT 1').catch(() => undefined);
-  }, HEARTBEAT_MS);
-  timer.unref();
-  return () => clearInterval(timer);
-}
-
 interface RunTarget {
   dsn: string;
   redactedDsn: string;
@@ -103,11 +88,9 @@ export async function startRun(decision: StartableDecision): Promise<void> {
     throw error;
   }
   const opened = admin;
-  const stopHeartbeat = keepSessionBusy(opened);
   setCurrentRun({
     runId,
     finish: async () => {
-      stopHeartbeat();
       try {
         const { dropped } = await endRun(opened, {
           runId,

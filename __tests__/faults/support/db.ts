@@ -1,0 +1,144 @@
+/**
+ * One database per faults test file (`ue_faults_<name>`), made through the admin DSN from
+ * USER_ENGINE_LIVE_DSN and dropped afterwards. DSNs handed to drivers and child runs carry the
+ * e2e sentinel password, so any output can be checked for it.
+ */
+import { Client } from 'pg';
+import { SENTINEL_PASSWORD } from '../../e2e/support/harness';
+
+export const ADMIN_DSN = process.env.USER_ENGINE_LIVE_DSN || undefined;
+
+/** Fault tests need a server; without USER_ENGINE_LIVE_DSN they are skipped. */
+export const describeWithDatabase = ADMIN_DSN ? describe : describe.skip;
+
+/** Where the admin DSN points: the proxy forwards there. */
+export function upstreamOf(dsn: string): { host: string; port: number } {
+  const url = new URL(dsn);
+  return { host: url.hostname || '127.0.0.1', port: Number(url.port || 5432) };
+}
+
+/** Rows a provider owns next to ours: they must come out of every fault byte-identical. */
+const CANARY_SQL = `
+  CREATE TABLE public.user_engine_users (id int PRIMARY KEY, email text NOT NULL);
+  INSERT INTO public.user_engine_users VALUES (1, 'provider-owned@example.org'), (2, 'it''s "mine"');
+  CREATE SCHEMA user_engine_live_canary;
+  CREATE TABLE user_engine_live_canary.keep (k text PRIMARY KEY, v bytea);
+  INSERT INTO user_engine_live_canary.keep VALUES ('not a run schema', '\\x00ff10');
+`;
+const CANARY_TABLES = ['public.user_engine_users', 'user_engine_live_canary.keep'];
+
+/** A run schema of the preset: `user_engine_live_<runId>_<workerId>`. */
+const RUN_SCHEMA = /^user_engine_live_[a-z0-9]{10}_[0-9]+$/;
+
+export interface Leftovers {
+  runSchemas: string[];
+  ledgerRows: number;
+  /** Sessions whose application_name is the preset's (`user-engine-live:<runId>`). */
+  backends: number;
+}
+
+export interface FaultsDatabase {
+  readonly name: string;
+  /** postgres://postgres:<sentinel>@<admin host:port>/<name> */
+  readonly dsn: string;
+  /** Env of a live child run against `dsn` (or the same database through a proxy). */
+  liveEnv(dsn?: string, extra?: Record<string, string>): Record<string, string>;
+  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  plantCanaries(): Promise<void>;
+  /** md5 of every canary table's rows, one line per table. */
+  canarySnapshot(): Promise<string>;
+  /** What runs left behind; backends are given `settleMs` to end (they exit after the socket). */
+  leftovers(settleMs?: number): Promise<Leftovers>;
+  drop(): Promise<void>;
+}
+
+async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: ADMIN_DSN });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createFaultsDatabase(suffix: string): Promise<FaultsDatabase> {
+  if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
+  if (!/^[a-z0-9_]+$/.test(suffix)) throw new Error(`bad database suffix ${suffix}`);
+  const name = `ue_faults_${suffix}`;
+  await withAdmin(async (admin) => {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE "${name}"`);
+  });
+  const url = new URL(ADMIN_DSN);
+  url.password = SENTINEL_PASSWORD;
+  url.pathname = `/${name}`;
+  const dsn = url.toString();
+  const check = new Client({ connectionString: dsn, application_name: 'ue-faults-check' });
+  await check.connect();
+  const query = async <Row>(sql: string, params?: unknown[]) =>
+    (await check.query(sql, params)).rows as Row[];
+
+  const countBackends = async () =>
+    (
+      await query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = $1 AND starts_with(application_name, 'user-engine-live')`,
+        [name],
+      )
+    )[0].n;
+
+  return {
+    name,
+    dsn,
+    liveEnv: (target = dsn, extra = {}) => ({
+      USER_ENGINE_LIVE_DSN: target,
+      USER_ENGINE_LIVE_RESET: name,
+      ...extra,
+    }),
+    query,
+    plantCanaries: async () => {
+      await check.query(CANARY_SQL);
+    },
+    canarySnapshot: async () => {
+      const lines: string[] = [];
+      for (const table of CANARY_TABLES) {
+        const [row] = await query<{ md5: string; n: number }>(
+          `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS md5,
+                  count(*)::int AS n FROM ${table} t`,
+        );
+        lines.push(`${table} rows=${row.n} md5=${row.md5}`);
+      }
+      return lines.join('\n');
+    },
+    leftovers: async (settleMs = 2000) => {
+      const schemas = await query<{ nspname: string }>(
+        `SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'user_engine_live_') ORDER BY 1`,
+      );
+      const [ledger] = await query<{ present: boolean }>(
+        `SELECT to_regclass('public.user_engine_live_ledger') IS NOT NULL AS present`,
+      );
+      const ledgerRows = ledger.present
+        ? (
+            await query<{ n: number }>(
+              'SELECT count(*)::int AS n FROM public.user_engine_live_ledger',
+            )
+          )[0].n
+        : 0;
+      let backends = await countBackends();
+      for (let waited = 0; backends > 0 && waited < settleMs; waited += 50) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        backends = await countBackends();
+      }
+      return {
+        runSchemas: schemas.map((s) => s.nspname).filter((s) => RUN_SCHEMA.test(s)),
+        ledgerRows,
+        backends,
+      };
+    },
+    drop: async () => {
+      await check.end();
+      await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
+  };
+}
