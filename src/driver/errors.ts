@@ -53,6 +53,13 @@ export class DatabaseError extends DriverError {
   }
 }
 
+/** No answer within statementTimeoutMs + a grace period: the server or the network went silent. */
+export class QueryTimeoutError extends DriverError {
+  constructor(message: string) {
+    super('query_timeout', message);
+  }
+}
+
 export class ConnectionClosedError extends DriverError {
   constructor() {
     super('connection_closed', 'connection pool is closed');

@@ -96,6 +96,7 @@ function connectionLost(error: unknown, context: ErrorContext, code: string | un
     redactSecrets(`connection to PostgreSQL at ${describeDsnTarget(target)} was lost: ${cause}`, [
       target.password,
     ]),
+    { cause: error },
   );
 }
 
@@ -108,7 +109,12 @@ export function mapDriverError(error: unknown, phase: ErrorPhase, context: Error
   const shape = (typeof error === 'object' && error !== null ? error : {}) as ErrorShape;
   const code = typeof shape.code === 'string' ? shape.code : undefined;
   // While opening a session every failure means the same to the caller: no session.
-  if (phase === 'connect') return connectFailed(error, context, code);
+  if (phase === 'connect') {
+    // An adapter may already have mapped it as lost: report the driver's error, not X twice.
+    if (error instanceof ConnectionLostError && error.cause !== undefined)
+      return mapDriverError(error.cause, phase, context);
+    return connectFailed(error, context, code);
+  }
   if (error instanceof DriverError || typeof error !== 'object' || error === null) return error;
   const isServerError =
     code !== undefined && /^[0-9A-Z]{5}$/.test(code) && typeof shape.severity === 'string';

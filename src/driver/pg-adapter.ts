@@ -6,7 +6,8 @@ import type { Pool, PoolClient, PoolConfig, QueryResult as PgQueryResult } from 
 import { parseIntoClientConfig } from 'pg-connection-string';
 import type { AdapterTransaction, DriverAdapter, Trace } from './connection-core';
 import type { DsnTarget } from './dsn';
-import { ConnectionLostError, DatabaseError } from './errors';
+import { describeDsnTarget, redactSecrets } from './dsn';
+import { ConnectionLostError, DatabaseError, QueryTimeoutError } from './errors';
 import { mapDriverError, type ErrorPhase } from './map-error';
 import type { QueryResult } from './port';
 import { startupOptions, type SessionSettings } from './session-settings';
@@ -54,6 +55,13 @@ function lastResult(result: PgQueryResult | PgQueryResult[]): QueryResult {
   return { rows, rowCount: last?.rowCount ?? rows.length };
 }
 
+/** pg has no public way to drop one session's socket; `connection.stream` is stable since 2012. */
+function destroySocket(client: PoolClient): void {
+  (
+    client as unknown as { connection?: { stream?: { destroy(): void } } }
+  ).connection?.stream?.destroy();
+}
+
 function ignore(): void {
   // An error on an idle or checked-out client is also reported to the statement that meets it.
 }
@@ -65,6 +73,8 @@ export function createPgAdapter(pgModule: unknown, config: AdapterConfig): Drive
   const context = { target: config.target };
   const fail = (error: unknown, phase: ErrorPhase) => mapDriverError(error, phase, context);
 
+  const checkedOut = new Set<PoolClient>();
+
   async function acquire(): Promise<PoolClient> {
     let client: PoolClient;
     try {
@@ -73,20 +83,41 @@ export function createPgAdapter(pgModule: unknown, config: AdapterConfig): Drive
       throw fail(error, 'connect');
     }
     client.on('error', ignore);
+    checkedOut.add(client);
     return client;
   }
 
   /** Gives the client back, or destroys it when its session can no longer be trusted. */
   function release(client: PoolClient, broken: boolean): void {
+    checkedOut.delete(client);
     client.removeListener('error', ignore);
     client.release(broken ? true : undefined);
   }
 
+  const { statementTimeoutMs } = config.settings;
+  const answerWithinMs = statementTimeoutMs + 500;
+
   async function send(client: PoolClient, sql: string, params: Params) {
+    let timedOut = false;
+    // statement_timeout is the server's: it cannot fire when the server or network is silent.
+    const timer =
+      statementTimeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            destroySocket(client);
+          }, answerWithinMs)
+        : undefined;
     try {
       return await client.query(sql, params as (string | null)[]);
     } catch (error) {
+      if (timedOut) {
+        const where = describeDsnTarget(config.target);
+        const text = `no answer from PostgreSQL at ${where} within ${answerWithinMs} ms (statementTimeoutMs + 500 ms); the session was closed`;
+        throw new QueryTimeoutError(redactSecrets(text, [config.target.password]));
+      }
       throw fail(error, 'use');
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -143,7 +174,7 @@ export function createPgAdapter(pgModule: unknown, config: AdapterConfig): Drive
       try {
         return await run(client, sql, params);
       } catch (error) {
-        broken = error instanceof ConnectionLostError;
+        broken = error instanceof ConnectionLostError || error instanceof QueryTimeoutError;
         throw error;
       } finally {
         release(client, broken);
@@ -174,15 +205,25 @@ export function createPgAdapter(pgModule: unknown, config: AdapterConfig): Drive
           );
         return result;
       } catch (error) {
-        broken ||= error instanceof ConnectionLostError;
+        broken ||= error instanceof ConnectionLostError || error instanceof QueryTimeoutError;
         throw error;
       } finally {
         release(client, broken);
       }
     },
 
-    async end() {
-      await pool.end();
+    async end(graceMs = 500) {
+      const ending = pool.end();
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), graceMs);
+      });
+      const ended = await Promise.race([ending.then(() => true), grace]);
+      clearTimeout(timer);
+      if (ended) return;
+      // pool.end() waits for checked-out clients; one stuck on a silent server never returns.
+      for (const client of checkedOut) destroySocket(client);
+      await ending;
     },
   };
 }

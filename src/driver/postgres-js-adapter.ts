@@ -3,7 +3,8 @@
  * describes the little of postgres.js it uses with local types, so nothing here loads the driver.
  */
 import type { AdapterTransaction, DriverAdapter } from './connection-core';
-import { ConnectionLostError } from './errors';
+import { describeDsnTarget, redactSecrets } from './dsn';
+import { ConnectionLostError, QueryTimeoutError } from './errors';
 import { mapDriverError } from './map-error';
 import type { AdapterConfig } from './pg-adapter';
 import type { QueryResult } from './port';
@@ -94,18 +95,22 @@ export function createPostgresJsAdapter(module: unknown, config: AdapterConfig):
   if (searchPath) connection.search_path = searchPath;
   if (statementTimeoutMs > 0) connection.statement_timeout = String(statementTimeoutMs);
   if (applicationName !== undefined) connection.application_name = applicationName;
-  const sql = factoryOf(module)(dsnWithout(config.dsn, Object.keys(connection)), {
-    max: config.max,
-    connect_timeout: config.connectTimeoutMs / 1000,
-    // Sessions carry state (the run's advisory lock): never end one for idleness or age.
-    idle_timeout: 0,
-    max_lifetime: 0,
-    // Unnamed statements, as pg sends them: no cached plan goes stale when a schema is rebuilt.
-    prepare: false,
-    onnotice: () => undefined,
-    connection,
-    types: TEXT_IN_TYPES,
-  });
+  const open = () =>
+    factoryOf(module)(dsnWithout(config.dsn, Object.keys(connection)), {
+      max: config.max,
+      connect_timeout: config.connectTimeoutMs / 1000,
+      // Sessions carry state (the run's advisory lock): never end one for idleness or age.
+      idle_timeout: 0,
+      max_lifetime: 0,
+      // Unnamed statements, as pg sends them: no cached plan goes stale when a schema is rebuilt.
+      prepare: false,
+      onnotice: () => undefined,
+      connection,
+      types: TEXT_IN_TYPES,
+      // Its type query after startup rejects unhandled when the pool is destroyed during it.
+      fetch_types: false,
+    });
+  let sql = open();
   const context = { target: config.target };
   const { trace } = config;
 
@@ -118,9 +123,36 @@ export function createPostgresJsAdapter(module: unknown, config: AdapterConfig):
     return mapped;
   }
 
+  const { statementTimeoutMs: limit } = config.settings;
+  const answerWithinMs = limit + 500;
+
+  /** statement_timeout is the server's: it cannot fire when the server or network is silent. */
+  async function withDeadline<T>(pending: Promise<T>): Promise<T> {
+    if (limit <= 0) return pending;
+    pending.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // postgres.js cannot destroy one session: retire the pool, later calls get a new one.
+        const dead = sql;
+        sql = open();
+        dead.end({ timeout: 0 }).catch(() => undefined);
+        const where = describeDsnTarget(config.target);
+        const text = `no answer from PostgreSQL at ${where} within ${answerWithinMs} ms (statementTimeoutMs + 500 ms); the session was closed`;
+        reject(new QueryTimeoutError(redactSecrets(text, [config.target.password])));
+      }, answerWithinMs);
+    });
+    try {
+      return await Promise.race([pending, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async function run(on: PgJsQueryable, text: string, params: Params): Promise<QueryResult> {
     try {
-      return toResult(await on.unsafe(text, params));
+      const pending = on.unsafe(text, params);
+      return toResult(await withDeadline(pending));
     } catch (error) {
       throw failed(error);
     }
@@ -233,12 +265,13 @@ export function createPostgresJsAdapter(module: unknown, config: AdapterConfig):
       }
     },
 
-    async end() {
+    async end(graceMs?: number) {
       // postgres.js 3.4 never finishes end() for a connection that died with a statement in
       // flight: it keeps waiting for that statement's reply. After such a loss the graceful end
       // gets a short grace before the sessions are destroyed; otherwise in-flight statements get
       // a generous one.
-      await sql.end({ timeout: lostSeen ? 1 : 30 });
+      // createConnection's failure path passes 0: nothing in flight is worth waiting for.
+      await sql.end({ timeout: graceMs !== undefined ? graceMs / 1000 : lostSeen ? 1 : 30 });
     },
   };
 }

@@ -67,6 +67,11 @@ export async function startRun(decision: StartableDecision): Promise<void> {
       driver: target.driver,
       max: 1,
       connectTimeoutMs: options.connectTimeoutMs,
+      // Above the lock timeout, or lock waits would surface as statement timeouts.
+      statementTimeoutMs:
+        options.statementTimeoutMs > 0
+          ? Math.max(options.statementTimeoutMs, LOCK_TIMEOUT_MS + 1000)
+          : 0,
       applicationName: applicationName(runId),
     });
     const facts = await readServerFacts(admin);

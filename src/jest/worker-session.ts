@@ -105,6 +105,7 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
       schema,
       max: POOL_MAX,
       connectTimeoutMs: input.options.connectTimeoutMs,
+      statementTimeoutMs: input.options.statementTimeoutMs,
       applicationName: applicationName(state.runId),
       onQuery: forwardStatement,
     }),

@@ -12,13 +12,17 @@ export const DEFAULT_OPTIONS: Readonly<LiveOptions> = Object.freeze({
   storeFactory: undefined,
   connectTimeoutMs: 5000,
   keepSchemas: false,
+  statementTimeoutMs: 30_000,
 });
 
 export const CONNECT_TIMEOUT_RANGE = { min: 100, max: 600_000 } as const;
+/** 0 switches the bound off; otherwise at least 100 ms so ordinary statements can finish. */
+export const STATEMENT_TIMEOUT_RANGE = { min: 100, max: 3_600_000 } as const;
 
 const KNOWN_KEYS: readonly (keyof LiveOptions)[] = [
   'storeFactory',
   'connectTimeoutMs',
+  'statementTimeoutMs',
   'keepSchemas',
 ];
 
@@ -71,7 +75,22 @@ export function readOptions(jestOptions: unknown): LiveOptions | LiveConfigError
   }
 
   const options: LiveOptions = { ...DEFAULT_OPTIONS };
-  const { storeFactory, connectTimeoutMs, keepSchemas } = given;
+  const { storeFactory, connectTimeoutMs, keepSchemas, statementTimeoutMs } = given;
+  if (statementTimeoutMs !== undefined) {
+    const { min, max } = STATEMENT_TIMEOUT_RANGE;
+    if (
+      typeof statementTimeoutMs !== 'number' ||
+      !Number.isInteger(statementTimeoutMs) ||
+      (statementTimeoutMs !== 0 && (statementTimeoutMs < min || statementTimeoutMs > max))
+    ) {
+      return invalid(
+        `${OPTIONS_PATH}.statementTimeoutMs`,
+        `0 (no bound) or an integer number of milliseconds from ${min} to ${max}`,
+        statementTimeoutMs,
+      );
+    }
+    options.statementTimeoutMs = statementTimeoutMs;
+  }
   if (storeFactory !== undefined) {
     if (typeof storeFactory !== 'string' || storeFactory.trim() === '') {
       return invalid(

@@ -27,6 +27,11 @@ export interface LiveOptions {
   storeFactory: string | undefined;
   /** Default 5000. */
   connectTimeoutMs: number;
+  /**
+   * Bound on every statement of a live run: the server's statement_timeout, and a client-side
+   * deadline 500 ms later for a server or network gone silent. Default 30000; 0 = none.
+   */
+  statementTimeoutMs: number;
   /** Keep this run's schemas after the run (for debugging); default false. */
   keepSchemas: boolean;
 }
