@@ -84,13 +84,10 @@ export interface LinkIdentityResult {
 }
 
 export type OutboxEventType =
-  | 'user.created'
-  | 'user.updated'
-  | 'user.deleted'
-  | 'identity.linked'
-  | 'identity.unlinked';
+  'user.created' | 'user.updated' | 'user.deleted' | 'identity.linked' | 'identity.unlinked';
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 export interface OutboxEvent {
   /** Strictly increasing; gaps allowed (a rolled-back transaction may consume numbers). */

@@ -72,7 +72,10 @@ export class RevisionConflictError extends UserEngineError {
 export class NotReadyError extends UserEngineError {
   readonly pending: string[];
   constructor(pending: string[]) {
-    super('not_ready', `store is not migrated; pending migrations: ${pending.join(', ') || 'none'}`);
+    super(
+      'not_ready',
+      `store is not migrated; pending migrations: ${pending.join(', ') || 'none'}`,
+    );
     this.pending = pending;
   }
 }

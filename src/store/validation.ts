@@ -237,7 +237,11 @@ export function normalizeOutboxQuery(query: OutboxQuery = {}): NormalizedOutboxQ
   if (typeof query !== 'object' || query === null)
     throw new InvalidInputError('query', 'not_an_object');
   const afterSequence = query.afterSequence ?? 0;
-  if (typeof afterSequence !== 'number' || !Number.isSafeInteger(afterSequence) || afterSequence < 0)
+  if (
+    typeof afterSequence !== 'number' ||
+    !Number.isSafeInteger(afterSequence) ||
+    afterSequence < 0
+  )
     throw new InvalidInputError('afterSequence', 'out_of_range', 'a non-negative integer');
   return {
     afterSequence,
