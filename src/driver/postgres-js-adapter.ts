@@ -6,6 +6,7 @@ import type { AdapterTransaction, DriverAdapter } from './connection-core';
 import { describeDsnTarget, redactSecrets } from './dsn';
 import { ConnectionLostError, QueryTimeoutError } from './errors';
 import { mapDriverError } from './map-error';
+import { postgresJsArrayTypes } from './pg-array';
 import type { AdapterConfig } from './pg-adapter';
 import type { QueryResult } from './port';
 
@@ -106,8 +107,9 @@ export function createPostgresJsAdapter(module: unknown, config: AdapterConfig):
       prepare: false,
       onnotice: () => undefined,
       connection,
-      types: TEXT_IN_TYPES,
-      // Its type query after startup rejects unhandled when the pool is destroyed during it.
+      types: { ...TEXT_IN_TYPES, ...postgresJsArrayTypes() },
+      // Its type query after startup rejects unhandled when a stalled connect is abandoned;
+      // the arrays it would have taught postgres.js are parsed by pg-array.ts instead.
       fetch_types: false,
     });
   let sql = open();
