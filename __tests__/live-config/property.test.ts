@@ -204,3 +204,13 @@ test('no output shows a password of 4 or more characters', () => {
     { numRuns: 3000 },
   );
 });
+
+// Found by the property above (seed 2012370039): user `a`, password `//aaaa`, no scheme, so the
+// text reads as scheme `a:` with userinfo `aaaa`.
+test('a password that makes the DSN look like another scheme is still hidden', () => {
+  const dsn = 'a://aaaa@/?application_name=a@b';
+  const decision = decideLive({ USER_ENGINE_LIVE_DSN: dsn, USER_ENGINE_LIVE_RESET: 'x' });
+  expect(decision.kind).toBe('error');
+  const text = JSON.stringify(decision) + String((decision as { error?: Error }).error?.stack);
+  expect(text.replace(/"dsn":"[^"]*"/g, '')).not.toContain('//aaaa');
+});

@@ -9,11 +9,13 @@ import { beginRun, endRun, ensureWorkerSchema } from '../../src/live/bootstrap';
 import { InvalidArgumentError, LockTimeoutError } from '../../src/live/errors';
 import { applicationName, newRunId, qualifiedName } from '../../src/live/isolation';
 import {
+  RESET_FUNCTION,
+  TRUNCATE_THRESHOLD_BYTES,
   TRUNCATE_THRESHOLD_ROWS,
-  gatedDeleteStatement,
+  callResetStatement,
+  createAndCallStatement,
   resetStatement,
   resetWorkerSchema,
-  truncateStatement,
 } from '../../src/live/reset';
 import {
   DRIVERS,
@@ -45,16 +47,30 @@ describe('resetWorkerSchema refuses what is not a run schema (no database needed
   });
 
   it.each([
-    ['gated DELETE', gatedDeleteStatement],
-    ['TRUNCATE', truncateStatement],
-    ['DO block', resetStatement],
-  ])('the %s statement names only the managed tables of that schema', (_label, build) => {
+    ['create-and-call', createAndCallStatement, false],
+    ['DO block', resetStatement, true],
+  ])('the %s statement names only the managed tables of that schema', (_label, build, dynamic) => {
     const sql = build('user_engine_live_abcdefghij_1', 5000);
     const named = [...sql.matchAll(/"([^"]+)"\."([^"]+)"/g)].map((m) => `${m[1]}.${m[2]}`);
-    expect(new Set(named)).toEqual(
+    const fn = `user_engine_live_abcdefghij_1.${RESET_FUNCTION}`;
+    expect(new Set(named.filter((n) => n !== fn))).toEqual(
       new Set(MANAGED_TABLES.map((t) => `user_engine_live_abcdefghij_1.${t}`)),
     );
+    // The schema appears only quoted; the function has no dynamic SQL (the DO block must).
+    expect(sql.replace(/"[^"]*"/g, '')).not.toMatch(/user_engine_live_/);
+    expect(/\bEXECUTE\b/.test(sql)).toBe(dynamic);
     expect(() => build('public', 5000)).toThrow(InvalidArgumentError);
+    expect(() => build('user_engine_live_abcdefghij_1', 0)).toThrow(InvalidArgumentError);
+  });
+
+  it('the usual statement only calls the reset function of that schema', () => {
+    expect(callResetStatement('user_engine_live_abcdefghij_1', 250)).toBe(
+      `SELECT "user_engine_live_abcdefghij_1"."${RESET_FUNCTION}"(250) AS emptied_by`,
+    );
+    expect(() => callResetStatement('public', 250)).toThrow(InvalidArgumentError);
+    expect(() => callResetStatement('user_engine_live_abcdefghij_1', 1.5)).toThrow(
+      InvalidArgumentError,
+    );
   });
 });
 
@@ -182,7 +198,7 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
       const canaries = await canaryFingerprint(probe);
       const files = await filenodes(schema);
       await resetWorkerSchema(conn, schema);
-      expect(sent).toHaveLength(2); // count (deleting nothing), then TRUNCATE
+      expect(sent).toHaveLength(1); // the reset function counts, then TRUNCATEs
       expect(await counts(schema)).toEqual([0, 0, 0]);
       const after = await filenodes(schema);
       after.forEach((f, i) => expect(f).not.toBe(files[i]));
@@ -249,7 +265,100 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
     expect(await counts(schema)).toEqual([0, 0, 0]);
   });
 
-  it('a lock wait is bounded and names the schema and the holder', async () => {
+  async function resetFunctions(): Promise<string[]> {
+    const { rows } = await probe.query<{ name: string }>(
+      `SELECT n.nspname || '.' || p.proname AS name FROM pg_proc p
+       JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = $1 ORDER BY 1`,
+      [RESET_FUNCTION],
+    );
+    return rows.map((r) => r.name).filter((n) => n.startsWith(`user_engine_live_${runId}_`));
+  }
+
+  it('creates the reset function inside the run schema once, then calls it (one trip each)', async () => {
+    await probe.query(`DROP FUNCTION IF EXISTS ${qualifiedName(schema, RESET_FUNCTION)}(integer)`);
+    const sent: string[] = [];
+    const conn = await conns.current!.open({ max: 1, onQuery: (sql) => sent.push(sql) });
+    sent.length = 0; // the driver's own connect probe
+    await fill(schema, 2);
+    await resetWorkerSchema(conn, schema);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toContain('CREATE OR REPLACE FUNCTION');
+    expect(await resetFunctions()).toContain(`${schema}.${RESET_FUNCTION}`);
+    expect(await counts(schema)).toEqual([0, 0, 0]);
+    await fill(schema, 2);
+    await resetWorkerSchema(conn, schema, { lockTimeoutMs: 700 });
+    expect(sent.slice(1)).toEqual([callResetStatement(schema, 700)]);
+    expect(await counts(schema)).toEqual([0, 0, 0]);
+  });
+
+  it('recreates the function when it disappeared behind its back', async () => {
+    const sent: string[] = [];
+    const conn = await conns.current!.open({ max: 1, onQuery: (sql) => sent.push(sql) });
+    sent.length = 0; // the driver's own connect probe
+    await resetWorkerSchema(conn, schema);
+    await probe.query(`DROP FUNCTION ${qualifiedName(schema, RESET_FUNCTION)}(integer)`);
+    await fill(schema, 3);
+    await resetWorkerSchema(conn, schema);
+    expect(sent).toHaveLength(3); // create+call; the failed call; create+call again
+    expect(sent[2]).toContain('CREATE OR REPLACE FUNCTION');
+    expect(await counts(schema)).toEqual([0, 0, 0]);
+    expect(await resetFunctions()).toContain(`${schema}.${RESET_FUNCTION}`);
+  });
+
+  it('concurrent first resets of one schema all succeed (creation is serialised)', async () => {
+    for (let round = 0; round < 3; round++) {
+      await probe.query(
+        `DROP FUNCTION IF EXISTS ${qualifiedName(schema, RESET_FUNCTION)}(integer)`,
+      );
+      await fill(schema, 2);
+      const pools = await Promise.all([1, 2, 3].map(() => conns.current!.open({ max: 1 })));
+      await Promise.all(pools.map((p) => resetWorkerSchema(p, schema)));
+      expect(await counts(schema)).toEqual([0, 0, 0]);
+    }
+    expect(await resetFunctions()).toContain(`${schema}.${RESET_FUNCTION}`);
+  });
+
+  it('TRUNCATEs a nearly empty schema whose tables DELETEs left bloated', async () => {
+    // Rows deleted behind the reset's back stay as dead tuples until a VACUUM.
+    await fill(schema, 3000);
+    for (const table of [...MANAGED_TABLES].reverse())
+      await probe.query(`DELETE FROM ${qualifiedName(schema, table)}`);
+    const { rows } = await probe.query<{ bytes: string }>(
+      `SELECT sum(pg_relation_size(to_regclass(n)))::text AS bytes FROM unnest($1::text[]) n`,
+      [MANAGED_TABLES.map((t) => qualifiedName(schema, t))],
+    );
+    expect(Number(rows[0].bytes)).toBeGreaterThanOrEqual(TRUNCATE_THRESHOLD_BYTES);
+    await fill(schema, 2);
+    const files = await filenodes(schema);
+    await resetWorkerSchema(probe, schema);
+    expect(await counts(schema)).toEqual([0, 0, 0]);
+    (await filenodes(schema)).forEach((f, i) => expect(f).not.toBe(files[i]));
+    // Small again: the next few-row reset DELETEs.
+    await fill(schema, 2);
+    const fresh = await filenodes(schema);
+    await resetWorkerSchema(probe, schema);
+    expect(await filenodes(schema)).toEqual(fresh);
+  });
+
+  it('the function only ever touches its own schema', async () => {
+    await resetWorkerSchema(probe, neighbour);
+    await fill(schema, 4);
+    await fill(neighbour, 4);
+    const canaries = await canaryFingerprint(probe);
+    await resetWorkerSchema(probe, neighbour);
+    expect(await counts(neighbour)).toEqual([0, 0, 0]);
+    expect(await counts(schema)).toEqual([4, 4, 4]);
+    expect(await rowCount(probe, schema, 'user_engine_audit')).toBe(5);
+    expect(await canaryFingerprint(probe)).toEqual(canaries);
+    await resetWorkerSchema(probe, schema);
+  });
+
+  it.each([
+    ['the first reset on a connection', false],
+    ['a reset calling the existing function', true],
+  ])('a lock wait is bounded and names the schema and the holder: %s', async (_label, warm) => {
+    const resetter = await conns.current!.open({ max: 1 });
+    if (warm) await resetWorkerSchema(resetter, schema);
     await fill(schema, 3);
     const holder = await conns.current!.open({ max: 1, applicationName: applicationName(runId) });
     const { rows } = await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
@@ -262,7 +371,7 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
     });
     await locked.wait;
     try {
-      const error = await resetWorkerSchema(probe, schema, { lockTimeoutMs: 200 }).catch(
+      const error = await resetWorkerSchema(resetter, schema, { lockTimeoutMs: 200 }).catch(
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(LockTimeoutError);
@@ -277,7 +386,7 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
       release.open();
       await done;
     }
-    await resetWorkerSchema(probe, schema);
+    await resetWorkerSchema(resetter, schema);
     expect(await counts(schema)).toEqual([0, 0, 0]);
   });
 });

@@ -82,9 +82,12 @@ export function redactSecretParams(text: string): string {
 
 const SCHEME = /^\s*[a-z][a-z0-9+.-]*:\/\//i;
 
-function maskUserinfo(text: string, start: number, at: number): string {
+function maskUserinfo(text: string, start: number, at: number, wholeWithoutColon = false): string {
   const colon = text.indexOf(':', start);
-  return colon >= 0 && colon < at ? `${text.slice(0, colon + 1)}***${text.slice(at)}` : text;
+  if (colon >= 0 && colon < at) return `${text.slice(0, colon + 1)}***${text.slice(at)}`;
+  // Unparsed text without `user:`: the password may be what looks like a user, or a scheme's `//`
+  // (`u://pw@h` is `u:` + password `//pw`), so the whole userinfo goes.
+  return wholeWithoutColon ? `${text.slice(0, start)}***${text.slice(at)}` : text;
 }
 
 /**
@@ -96,7 +99,7 @@ export function redactDsnLoose(text: string): string {
   const scheme = SCHEME.exec(text);
   const start = scheme ? scheme[0].length : 0;
   const at = text.lastIndexOf('@');
-  return redactSecretParams(at >= start ? maskUserinfo(text, start, at) : text);
+  return redactSecretParams(at >= start ? maskUserinfo(text, start, at, scheme !== null) : text);
 }
 
 /**

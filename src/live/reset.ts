@@ -6,7 +6,7 @@
 import type { Queryable } from '../driver/port';
 import { MANAGED_TABLES } from '../store/contract';
 import { InvalidArgumentError } from './errors';
-import { isRunSchemaName, qualifiedName } from './isolation';
+import { isRunSchemaName, qualifiedName, quoteIdent } from './isolation';
 import { lockTimeoutOption, sqlStateOf, withLockTimeout } from './ledger';
 import type { LockScope } from './ledger';
 
@@ -17,17 +17,41 @@ import type { LockScope } from './ledger';
  */
 export const TRUNCATE_THRESHOLD_ROWS = 1000;
 
+/**
+ * Total heap size (bytes, main forks of the managed tables) from which a reset TRUNCATEs even
+ * with few live rows. DELETE leaves dead tuples, and without a VACUUM the free space map never
+ * learns of the freed room, so tables written between DELETE resets keep growing and every later
+ * probe and DELETE scans the dead pages again. 32 pages (256 kB) is far beyond what
+ * `TRUNCATE_THRESHOLD_ROWS` live rows of ordinary test data occupy, so it only fires on bloat.
+ */
+export const TRUNCATE_THRESHOLD_BYTES = 262_144;
+
+/** The reset function created inside each run schema (dropped with it). */
+export const RESET_FUNCTION = 'user_engine_live_reset';
+
+/** First key of the advisory lock serialising creation of the reset function: ASCII 'uelf'. */
+export const RESET_FUNCTION_LOCK_NAMESPACE = 0x75656c66;
+
 export interface ResetOptions {
   /** Bound on lock waits (e.g. a test left a transaction open on a table); default 5000 ms. */
   lockTimeoutMs?: number;
 }
 
 /**
+ * Run schemas in which this connection has created or called the reset function. A hint only:
+ * a stale entry (schema dropped and recreated) costs one failed call, then creation again.
+ */
+const functionReady = new WeakMap<Queryable, Set<string>>();
+
+/**
  * Empties the managed tables inside run schema `schema`, choosing DELETE (cheap when nearly
- * empty) or TRUNCATE (cheap when large) by counting rows up to `TRUNCATE_THRESHOLD_ROWS`:
+ * empty) or TRUNCATE (cheap when large, or when DELETEs left the tables bloated):
  *
- * - usual case, one round trip: a multi-statement text counts and DELETEs, gated on the count;
- * - at or above the threshold, a second round trip TRUNCATEs (the first deleted nothing);
+ * - usual case, one round trip: `SELECT "<schema>".user_engine_live_reset(<lock timeout>)`, a
+ *   PL/pgSQL function with static statements whose plans each session caches;
+ * - first reset of a schema on a connection (or the function is gone): one multi-statement text
+ *   creates the function (CREATE OR REPLACE under an advisory transaction lock, so concurrent
+ *   creators queue instead of failing) and calls it, still one round trip;
  * - when a managed table does not exist yet (schema not migrated), or the driver refuses
  *   multi-statement text, a `DO` block that checks each table does the same in one trip.
  *
@@ -50,21 +74,37 @@ export async function resetWorkerSchema(
   const lockTimeoutMs = lockTimeoutOption(options.lockTimeoutMs);
   const scope: LockScope = { target: { kind: 'schema', schema } };
   await withLockTimeout(conn, scope, lockTimeoutMs, async () => {
-    let small: boolean;
+    let ready = functionReady.get(conn);
+    if (!ready) {
+      ready = new Set();
+      functionReady.set(conn, ready);
+    }
+    if (ready.has(schema)) {
+      try {
+        await conn.query(callResetStatement(schema, lockTimeoutMs));
+        return;
+      } catch (error) {
+        const state = sqlStateOf(error);
+        // 42883: the function is gone; 3F000: so is the schema (recreated under the same name).
+        if (state !== '42883' && state !== '3F000' && state !== '42P01') throw error;
+        ready.delete(schema);
+        if (state === '42P01') return fallback(conn, schema, lockTimeoutMs);
+      }
+    }
     try {
-      const { rows } = await conn.query<{ small: boolean | string }>(
-        gatedDeleteStatement(schema, lockTimeoutMs),
-      );
-      small = rows[0]?.small === true || rows[0]?.small === 't' || rows[0]?.small === 'true';
+      await conn.query(createAndCallStatement(schema, lockTimeoutMs));
+      ready.add(schema);
     } catch (error) {
       const state = sqlStateOf(error);
       // 42P01: a managed table is missing; 42601: multi-statement text refused by the driver.
       if (state !== '42P01' && state !== '42601') throw error;
-      await conn.query(resetStatement(schema, lockTimeoutMs));
-      return;
+      await fallback(conn, schema, lockTimeoutMs);
     }
-    if (!small) await conn.query(truncateStatement(schema, lockTimeoutMs));
   });
+}
+
+async function fallback(conn: Queryable, schema: string, lockTimeoutMs: number): Promise<void> {
+  await conn.query(resetStatement(schema, lockTimeoutMs));
 }
 
 /** Children before parents, so row-by-row DELETE never trips a foreign key. */
@@ -88,36 +128,68 @@ function sessionSettings(lockTimeoutMs: number): string {
   return `SELECT set_config('lock_timeout', '${lockTimeoutMs}ms', true), set_config('synchronous_commit', 'off', true)`;
 }
 
-/** Transaction-local flag shared by the statements of one text (custom GUCs need a dot). */
-const SMALL_FLAG = 'user_engine_live.reset_small';
-
 /**
- * One multi-statement text (simple query protocol, run as one implicit transaction): sets the
- * lock timeout, counts rows up to the threshold into a transaction-local flag, DELETEs gated on
- * that flag (a one-time filter: nothing is scanned when it is false) and returns the flag.
- * Only quoted identifiers of a checked run schema and numbers we produced are in the text.
+ * `CREATE OR REPLACE FUNCTION "<schema>".user_engine_live_reset(lock_timeout_ms int)`: static,
+ * schema-qualified statements only (no dynamic SQL), so each session plans them once. It sets
+ * the transaction-local settings, then TRUNCATEs when the heaps exceed `TRUNCATE_THRESHOLD_BYTES`
+ * (dead tuples piling up; checked first so a bloated table is not scanned) or hold at least
+ * `TRUNCATE_THRESHOLD_ROWS` rows, and DELETEs otherwise. Returns 'delete' or 'truncate'. A missing
+ * managed table surfaces as 42P01 when it runs (creation does not resolve table names).
  */
-export function gatedDeleteStatement(schema: string, lockTimeoutMs: number): string {
-  checkStatementArgs(schema, lockTimeoutMs);
+export function resetFunctionStatement(schema: string): string {
+  if (!isRunSchemaName(schema)) throw new InvalidArgumentError('schema', 'not a run schema');
   const tables = managedTables(schema);
   const limit = TRUNCATE_THRESHOLD_ROWS;
-  const rows = tables
-    .map((t) => `(SELECT count(*) FROM (SELECT 1 FROM ${t} LIMIT ${limit}) s)`)
-    .join(' + ');
+  // One count over a UNION ALL: a third of the server time of one count subquery per table.
+  const rows = [
+    '(SELECT count(*) FROM (',
+    ...tables.map((t, i) => `${i > 0 ? 'UNION ALL ' : ''}SELECT 1 FROM ${t}`),
+    `LIMIT ${limit}) s)`,
+  ].join(' ');
+  // SQL string literals cast to regclass: no `'` can occur in a quoted run schema name.
+  const list = tables.map((t) => `'${t}'`).join(', ');
   return [
-    sessionSettings(lockTimeoutMs),
-    `SELECT set_config('${SMALL_FLAG}', ((${rows}) < ${limit})::text, true)`,
-    ...tables.map((t) => `DELETE FROM ${t} WHERE current_setting('${SMALL_FLAG}')::boolean`),
-    `SELECT current_setting('${SMALL_FLAG}')::boolean AS small`,
-  ].join(';\n');
+    `CREATE OR REPLACE FUNCTION ${qualifiedName(schema, RESET_FUNCTION)}(lock_timeout_ms integer)`,
+    `RETURNS text LANGUAGE plpgsql VOLATILE AS $user_engine_reset$`,
+    'DECLARE',
+    '  n bigint;',
+    'BEGIN',
+    `  PERFORM set_config('lock_timeout', lock_timeout_ms || 'ms', true),`,
+    `    set_config('synchronous_commit', 'off', true);`,
+    `  SELECT sum(pg_relation_size(r)) FROM unnest(ARRAY[${list}]::regclass[]) r INTO n;`,
+    `  IF n < ${TRUNCATE_THRESHOLD_BYTES} THEN`,
+    `    SELECT ${rows} INTO n;`,
+    `    IF n < ${limit} THEN`,
+    ...tables.map((t) => `      DELETE FROM ${t};`),
+    `      RETURN 'delete';`,
+    '    END IF;',
+    '  END IF;',
+    `  TRUNCATE ${managedTables(schema).join(', ')};`,
+    `  RETURN 'truncate';`,
+    'END',
+    '$user_engine_reset$',
+  ].join('\n');
 }
 
-/** TRUNCATE of all managed tables (FKs among them allow it only all at once). */
-export function truncateStatement(schema: string, lockTimeoutMs: number): string {
+/** The usual reset: one call of the schema's reset function (see `resetFunctionStatement`). */
+export function callResetStatement(schema: string, lockTimeoutMs: number): string {
   checkStatementArgs(schema, lockTimeoutMs);
-  return [sessionSettings(lockTimeoutMs), `TRUNCATE ${managedTables(schema).join(', ')}`].join(
-    ';\n',
-  );
+  return `SELECT ${qualifiedName(schema, RESET_FUNCTION)}(${lockTimeoutMs}) AS emptied_by`;
+}
+
+/**
+ * One multi-statement text (one implicit transaction): settings, an advisory transaction lock
+ * per schema (two concurrent CREATE OR REPLACE of one function fail with "tuple concurrently
+ * updated" or a unique violation; queued, the second one just replaces), creation, then the call.
+ */
+export function createAndCallStatement(schema: string, lockTimeoutMs: number): string {
+  checkStatementArgs(schema, lockTimeoutMs);
+  return [
+    sessionSettings(lockTimeoutMs),
+    `SELECT pg_advisory_xact_lock(${RESET_FUNCTION_LOCK_NAMESPACE}, hashtext('${quoteIdent(schema)}'))`,
+    resetFunctionStatement(schema),
+    callResetStatement(schema, lockTimeoutMs),
+  ].join(';\n');
 }
 
 /**
