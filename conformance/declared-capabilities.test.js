@@ -10,6 +10,7 @@ describeLive('store conformance (live, declared capabilities)', (live) => {
     createStore: () => live.store,
     reset: () => live.reset(),
     closeStore: async () => {},
+    createFreshStore: () => live.createFreshStore(),
     capabilities: { savepoints: false, concurrentWriters: false },
   });
 });

@@ -8,5 +8,6 @@ describeLive('store conformance (live, preset store)', (live) => {
     createStore: () => live.store,
     reset: () => live.reset(),
     closeStore: async () => {},
+    createFreshStore: () => live.createFreshStore(),
   });
 });

@@ -4,4 +4,9 @@
  * `/driver` and `/conformance`.
  */
 export { describeLive, LiveSkippedError } from './jest/describe-live';
-export type { LiveContext, DisabledLive, UserEngineLiveGlobal } from './jest/live-context';
+export type {
+  LiveContext,
+  DisabledLive,
+  FreshLiveStore,
+  UserEngineLiveGlobal,
+} from './jest/live-context';

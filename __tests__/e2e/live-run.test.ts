@@ -37,16 +37,27 @@ function expectCleanPass(run: JestRun): void {
   expect(json.numFailedTests).toBe(0);
   expect(json.numRuntimeErrorTestSuites).toBe(0);
   expect(json.numTotalTestSuites).toBe(3);
-  // Skipped tests are only the conformance specs needing what the preset does not offer
-  // (a fresh unmigrated store); each says why in its name.
-  for (const name of titles(run, 'pending')) expect(name).toMatch(/\[skipped: /);
+  // The preset offers everything the suite can ask for (a fresh unmigrated store included), so
+  // nothing is skipped: the readiness/migration specs run too.
+  expect(titles(run, 'pending')).toEqual([]);
+  expect(json.numPendingTests).toBe(0);
   expect(titles(run, 'passed')).toEqual(
     expect.arrayContaining([
       'plain tests always run',
       'accounts (live) starts every file with an empty, migrated schema',
       'accounts (live) writes through the store land in the worker schema only',
+      'accounts (live) createFreshStore: an empty, unmigrated schema of the run, dropped by dispose',
     ]),
   );
+  const readiness = titles(run, 'passed').filter((name) => name.includes('readiness & migration'));
+  expect(readiness).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/a fresh store is not ready, at version 0/),
+      expect.stringMatching(/migrate on a fresh store applies every migration/),
+      expect.stringMatching(/upsertUser before migrate is refused with not_ready/),
+    ]),
+  );
+  expect(readiness.length).toBeGreaterThanOrEqual(24);
   expect(json.numPassedTests).toBeGreaterThan(60);
   for (const sign of HANG_SIGNS) expect(run.stderr).not.toContain(sign);
   expect(run.allOutput).not.toContain(SENTINEL_PASSWORD);

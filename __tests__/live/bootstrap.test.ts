@@ -8,7 +8,10 @@ import type { Connection, DriverName } from '../../src/driver/port';
 import {
   beginRun,
   collectCrashedRuns,
+  createFreshSchema,
+  dropFreshSchema,
   endRun,
+  ensureLedger,
   ensureWorkerSchema,
   planReset,
 } from '../../src/live/bootstrap';
@@ -19,7 +22,13 @@ import {
   RunLockUnavailableError,
 } from '../../src/live/errors';
 import { applicationName, newRunId, qualifiedName, quoteIdent } from '../../src/live/isolation';
-import { LEDGER_TABLE, isAdvisoryLockHeld, runLockKey } from '../../src/live/ledger';
+import {
+  LEDGER_TABLE,
+  SCHEMA_NAME_CHECK,
+  isAdvisoryLockHeld,
+  ledgerCheckIsCurrent,
+  runLockKey,
+} from '../../src/live/ledger';
 import {
   DRIVERS,
   canaryFingerprint,
@@ -368,6 +377,136 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
     } finally {
       await probe.query(`DROP SCHEMA ${quoteIdent(ledgerSchema)} CASCADE`);
     }
+  });
+
+  describe('fresh schemas', () => {
+    const opts = (runId: string) => ({
+      runId,
+      workerId: 2,
+      host: HOST,
+      pid: process.pid,
+      ledgerSchema: 'public',
+    });
+
+    it('are recorded then created empty, numbered past taken ones, dropped one by one', async () => {
+      const runId = newRunId();
+      const a = await admin();
+      await beginRun(a, { runId });
+      const first = await createFreshSchema(probe, opts(runId));
+      expect(first).toEqual({ schema: `user_engine_live_${runId}_2_f1`, n: 1 });
+      // A replaced worker process starts counting at 1 again: taken numbers are stepped over.
+      const second = await createFreshSchema(probe, opts(runId));
+      expect(second).toEqual({ schema: `user_engine_live_${runId}_2_f2`, n: 2 });
+      const third = await createFreshSchema(probe, { ...opts(runId), from: 5 });
+      expect(third.schema).toBe(`user_engine_live_${runId}_2_f5`);
+      expect(await ledgerRows(runId)).toEqual(
+        [first, second, third].map(({ n }) => ({
+          schema_name: `user_engine_live_${runId}_2_f${n}`,
+          run_id: runId,
+          worker_id: `2_f${n}`,
+          host: HOST,
+          pid: process.pid,
+        })),
+      );
+      const { rows } = await probe.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+         WHERE s.nspname = $1`,
+        [first.schema],
+      );
+      expect(rows).toEqual([{ n: 0 }]);
+
+      expect(await dropFreshSchema(probe, { runId, schema: first.schema })).toBe(true);
+      expect(await dropFreshSchema(probe, { runId, schema: first.schema })).toBe(false);
+      expect(await schemaExists(probe, first.schema)).toBe(false);
+      expect(await schemaExists(probe, second.schema)).toBe(true);
+      expect((await ledgerRows(runId)).map((r) => r.schema_name)).toEqual([
+        second.schema,
+        third.schema,
+      ]);
+
+      // The run's end drops what was not disposed of.
+      await probe.query(
+        `CREATE TABLE ${qualifiedName(second.schema, 'user_engine_users')} (id int)`,
+      );
+      expect((await endRun(a, { runId })).dropped).toEqual([second.schema, third.schema]);
+      expect(await schemaExists(probe, second.schema)).toBe(false);
+      expect(await schemaExists(probe, third.schema)).toBe(false);
+      expect(await ledgerRows(runId)).toEqual([]);
+    });
+
+    it("GC drops a crashed run's fresh schemas with its worker schemas", async () => {
+      const crashed = await crashedRun(1);
+      const fresh = await createFreshSchema(probe, opts(crashed.runId));
+      const runId = newRunId();
+      const a = await admin();
+      const begun = await beginRun(a, { runId });
+      expect(begun.collected).toEqual(expect.arrayContaining([...crashed.schemas, fresh.schema]));
+      expect(await schemaExists(probe, fresh.schema)).toBe(false);
+      expect(await ledgerRows(crashed.runId)).toEqual([]);
+      await endRun(a, { runId });
+    });
+
+    it('dropFreshSchema refuses worker schemas, other runs and other names', async () => {
+      const runId = newRunId();
+      const other = newRunId();
+      for (const schema of [
+        `user_engine_live_${runId}_2`,
+        `user_engine_live_${other}_2_f1`,
+        'public',
+        `user_engine_live_${runId}_2_f01`,
+      ]) {
+        await expect(dropFreshSchema(probe, { runId, schema })).rejects.toThrow(/invalid schema/);
+      }
+      await expect(createFreshSchema(probe, { ...opts(runId), from: 0 })).rejects.toThrow(
+        /invalid n/,
+      );
+      expect(await schemaExists(probe, 'public')).toBe(true);
+    });
+
+    it('a ledger of an earlier version gets its schema_name CHECK widened, once', async () => {
+      const schema = 'ue_old_ledger';
+      await probe.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+      await probe.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+      const ledger = qualifiedName(schema, LEDGER_TABLE);
+      // The DDL earlier versions created (an inline CHECK without fresh schemas).
+      await probe.query(`CREATE TABLE ${ledger} (
+        schema_name text PRIMARY KEY CHECK (schema_name ~ '^user_engine_live_[a-z0-9]{10}_(0|[1-9][0-9]{0,5})$'),
+        run_id text NOT NULL CHECK (run_id ~ '^[a-z0-9]{10}$'),
+        worker_id text NOT NULL, host text NOT NULL, pid integer NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        CHECK (schema_name = 'user_engine_live_' || run_id || '_' || worker_id))`);
+      const runId = newRunId();
+      await probe.query(
+        `INSERT INTO ${ledger} (schema_name, run_id, worker_id, host, pid) VALUES ($1, $2, '1', 'h', 1)`,
+        [`user_engine_live_${runId}_1`, runId],
+      );
+      expect(await ledgerCheckIsCurrent(probe, schema)).toBe(false);
+      await ensureLedger(probe, schema, 5000);
+      expect(await ledgerCheckIsCurrent(probe, schema)).toBe(true);
+      await ensureLedger(probe, schema, 5000);
+      const { rows } = await probe.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2`,
+        [ledger, SCHEMA_NAME_CHECK],
+      );
+      expect(rows).toEqual([{ n: 1 }]);
+      // Fresh names now fit; the old row survived; anything looser is still refused.
+      await probe.query(
+        `INSERT INTO ${ledger} (schema_name, run_id, worker_id, host, pid) VALUES ($1, $2, '1_f1', 'h', 1)`,
+        [`user_engine_live_${runId}_1_f1`, runId],
+      );
+      await expect(
+        probe.query(
+          `INSERT INTO ${ledger} (schema_name, run_id, worker_id, host, pid) VALUES ($1, $2, '1_g1', 'h', 1)`,
+          [`user_engine_live_${runId}_1_g1`, runId],
+        ),
+      ).rejects.toMatchObject({ sqlState: '23514' });
+      const { rows: kept } = await probe.query(`SELECT schema_name FROM ${ledger} ORDER BY 1`);
+      expect(kept).toEqual([
+        { schema_name: `user_engine_live_${runId}_1` },
+        { schema_name: `user_engine_live_${runId}_1_f1` },
+      ]);
+      await probe.query(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`);
+    });
   });
 
   it('refuses a run id that is already in use', async () => {

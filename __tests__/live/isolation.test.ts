@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { InvalidArgumentError } from '../../src/live/errors';
 import {
   applicationName,
+  freshSchemaName,
+  isFreshSchemaName,
   isRunId,
   isRunSchemaName,
   newRunId,
@@ -93,6 +95,52 @@ describe('worker schema names', () => {
         (runId, worker) => {
           const name = workerSchemaName(runId, worker);
           return isRunSchemaName(name) && runIdOfSchema(name) === runId && name.length <= 63;
+        },
+      ),
+    );
+  });
+
+  it('fresh schemas are <worker schema>_f<n>, and nothing looser passes', () => {
+    expect(freshSchemaName('abcdefghij', 1, 1)).toBe('user_engine_live_abcdefghij_1_f1');
+    expect(freshSchemaName('abcdefghij', '12', 999999)).toBe(
+      'user_engine_live_abcdefghij_12_f999999',
+    );
+    expect(() => freshSchemaName('abcdefghij', 1, 0)).toThrow(/invalid n/);
+    expect(() => freshSchemaName('abcdefghij', 1, 1000000)).toThrow(/invalid n/);
+    expect(() => freshSchemaName('abcdefghij', 1, 1.5)).toThrow(/invalid n/);
+    expect(() => freshSchemaName('abcdefghij', '01', 1)).toThrow(/invalid workerId/);
+    expect(() => freshSchemaName('ABCDEFGHIJ', 1, 1)).toThrow(/invalid runId/);
+    expect(isRunSchemaName('user_engine_live_abcdefghij_1_f1')).toBe(true);
+    expect(isFreshSchemaName('user_engine_live_abcdefghij_1_f1')).toBe(true);
+    expect(isFreshSchemaName('user_engine_live_abcdefghij_1')).toBe(false);
+    expect(runIdOfSchema('user_engine_live_abcdefghij_0_f7')).toBe('abcdefghij');
+    for (const bad of [
+      'user_engine_live_abcdefghij_1_f0',
+      'user_engine_live_abcdefghij_1_f01',
+      'user_engine_live_abcdefghij_1_f',
+      'user_engine_live_abcdefghij_1_f1000000',
+      'user_engine_live_abcdefghij_1_F1',
+      'user_engine_live_abcdefghij_1_f1_f2',
+      'user_engine_live_abcdefghij_1_x1',
+      'user_engine_live_abcdefghij_f1',
+      'user_engine_live_abcdefghij_01_f1',
+      'user_engine_live_abcdefghij_1_f1\n',
+      'user_engine_live_abcdefghij_1Xf1',
+    ]) {
+      expect(isRunSchemaName(bad)).toBe(false);
+      expect(isFreshSchemaName(bad)).toBe(false);
+    }
+  });
+
+  it('round-trip: every fresh name passes, carries its run id and fits a PostgreSQL name', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[a-z0-9]{10}$/),
+        fc.integer({ min: 0, max: 999999 }),
+        fc.integer({ min: 1, max: 999999 }),
+        (runId, worker, n) => {
+          const name = freshSchemaName(runId, worker, n);
+          return isFreshSchemaName(name) && runIdOfSchema(name) === runId && name.length <= 63;
         },
       ),
     );

@@ -18,9 +18,21 @@ export interface WorkerBridge {
   readonly redactedDsn: string;
   /** Absolute path of the provider's store factory module; undefined = built-in Postgres store. */
   readonly storeFactory: string | undefined;
+  /**
+   * A new, empty, unmigrated fresh schema of this run with its own small pool bound to it
+   * (parameters adopted into the pool's realm). `dispose` closes the pool, drops the schema and
+   * deletes its ledger row; the file's end closes pools left open, the run's end drops schemas.
+   */
+  openFreshSchema(): Promise<FreshSchema>;
   /** Once per worker: `store.migrate()`. Then, once per file: empty the schema. */
   prepare(store: UserEngineStore): Promise<void>;
   reset(): Promise<void>;
+}
+
+export interface FreshSchema {
+  readonly connection: Connection;
+  readonly schema: string;
+  dispose(): Promise<void>;
 }
 
 type BridgeHolder = { [BRIDGE_KEY]?: WorkerBridge };

@@ -41,6 +41,7 @@ function unwiredContext(schema: string): LiveContext {
     workerId: '',
     serverVersion: '',
     redactedDsn: '',
+    createFreshStore: async () => missing(),
     reset: async () => missing(),
     recordCounts: async () => missing(),
   };

@@ -20,9 +20,24 @@ export interface LiveContext {
   readonly serverVersion: string;
   /** The DSN with its password replaced by `***`. */
   readonly redactedDsn: string;
+  /**
+   * A new store (same `storeFactory`) in a new EMPTY, UNMIGRATED schema of this run
+   * (`<schema>_f<n>`), for readiness/migration tests: pass `createFreshStore: () =>
+   * live.createFreshStore()` to `runStoreConformance`. `dispose()` closes the store and drops the
+   * schema; whatever is not disposed is closed when the file ends and dropped when the run ends.
+   */
+  createFreshStore(): Promise<FreshLiveStore>;
   /** Empties the managed tables of `schema` (keeps the migrations). */
   reset(): Promise<void>;
   recordCounts(): Promise<RecordCounts>;
+}
+
+/** A store in its own fresh schema, and the way to get rid of both. */
+export interface FreshLiveStore {
+  readonly store: UserEngineStore;
+  /** `user_engine_live_<runId>_<workerId>_f<n>`. */
+  readonly schema: string;
+  dispose(): Promise<void>;
 }
 
 /** Live tests are skipped; `reason` says why (e.g. USER_ENGINE_LIVE_DSN is not set). */

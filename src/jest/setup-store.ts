@@ -8,7 +8,7 @@
 import type { Connection } from '../driver/port';
 import type { RecordCounts, UserEngineStore } from '../store/contract';
 import { readBridge, type WorkerBridge } from './bridge';
-import type { LiveContext } from './live-context';
+import type { FreshLiveStore, LiveContext } from './live-context';
 import { bridgeConnection, relay } from './realm';
 
 type StoreOrPromise = UserEngineStore | Promise<UserEngineStore>;
@@ -62,9 +62,51 @@ function isPromise(value: StoreOrPromise): value is Promise<UserEngineStore> {
   return typeof (value as { then?: unknown }).then === 'function';
 }
 
+/**
+ * `live.createFreshStore`: a store from the same factory, on a pool bound to a new fresh schema.
+ * Stores not disposed of by the file are closed after it (their pools by the environment, their
+ * schemas when the run ends).
+ */
+function freshStores(bridge: WorkerBridge, createStore: CreateStore) {
+  const open = new Set<UserEngineStore>();
+  async function create(): Promise<FreshLiveStore> {
+    const fresh = await relay(() => bridge.openFreshSchema());
+    let store: UserEngineStore;
+    try {
+      store = await createStore(
+        bridgeConnection(fresh.connection, { params: false, results: true }),
+      );
+    } catch (error) {
+      await relay(() => fresh.dispose()).catch(() => undefined);
+      throw error;
+    }
+    open.add(store);
+    let disposing: Promise<void> | undefined;
+    const dispose = async (): Promise<void> => {
+      open.delete(store);
+      try {
+        await store.close();
+      } finally {
+        await relay(() => fresh.dispose());
+      }
+    };
+    return { store, schema: fresh.schema, dispose: () => (disposing ??= dispose()) };
+  }
+  async function closeLeftovers(): Promise<void> {
+    const stores = [...open];
+    open.clear();
+    const results = await Promise.allSettled(stores.map((store) => store.close()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+  return { create, closeLeftovers };
+}
+
 function buildLiveContext(bridge: WorkerBridge, hooks: Hooks): LiveContext {
   const connection = bridgeConnection(bridge.connection, { params: false, results: true });
-  const created = loadCreateStore(bridge)(connection);
+  const createStore = loadCreateStore(bridge);
+  const fresh = freshStores(bridge, createStore);
+  const created = createStore(connection);
   let store: UserEngineStore | undefined;
   if (isPromise(created)) {
     // Awaited in beforeAll; until then a rejection must not count as unhandled.
@@ -80,7 +122,11 @@ function buildLiveContext(bridge: WorkerBridge, hooks: Hooks): LiveContext {
   }, PREPARE_TIMEOUT_MS);
   // The store is the file's; the pool under it is the worker's (its close() is not forwarded).
   hooks.afterAll(async () => {
-    await store?.close();
+    try {
+      await fresh.closeLeftovers();
+    } finally {
+      await store?.close();
+    }
   }, PREPARE_TIMEOUT_MS);
 
   const live: LiveContext = {
@@ -99,6 +145,7 @@ function buildLiveContext(bridge: WorkerBridge, hooks: Hooks): LiveContext {
     workerId: bridge.workerId,
     serverVersion: bridge.serverVersion,
     redactedDsn: bridge.redactedDsn,
+    createFreshStore: () => fresh.create(),
     reset: () => relay(() => bridge.reset()),
     recordCounts: (): Promise<RecordCounts> => live.store.recordCounts(),
   };

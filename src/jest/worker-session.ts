@@ -7,14 +7,14 @@ import { hostname } from 'os';
 import type { Circus } from '@jest/types';
 import { createConnection } from '../driver/create-connection';
 import type { Connection, DriverName } from '../driver/port';
-import { ensureWorkerSchema } from '../live/bootstrap';
+import { createFreshSchema, dropFreshSchema, ensureWorkerSchema } from '../live/bootstrap';
 import type { LiveOptions } from '../live/config';
 import { createStatementRecorder, formatDiagnostics } from '../live/diagnostics';
 import { applicationName, quoteIdent, workerSchemaName } from '../live/isolation';
 import { resetWorkerSchema } from '../live/reset';
 import { readRunState, type RunState } from '../live/run-state';
 import { MANAGED_TABLES, type RecordCounts, type UserEngineStore } from '../store/contract';
-import type { WorkerBridge } from './bridge';
+import type { FreshSchema, WorkerBridge } from './bridge';
 import { LivePresetError } from '../live/preset-errors';
 import { bridgeConnection } from './realm';
 import { resolveStoreFactory } from '../live/store-factory-path';
@@ -45,9 +45,14 @@ export interface FileSession {
   close(): Promise<void>;
 }
 
+/** A fresh store runs one operation at a time; two sessions spare it a wait on its own pool. */
+const FRESH_POOL_MAX = 2;
+
 /** Schemas this worker process created (ledger row + CREATE SCHEMA) and migrated. */
 const ensuredSchemas = new Set<string>();
 const migratedSchemas = new Set<string>();
+/** The next fresh schema number this worker process tries, per run (watch mode starts new runs). */
+const nextFresh = new Map<string, number>();
 
 function requireRunState(): RunState {
   const state = readRunState(process.env);
@@ -129,6 +134,53 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
     throw error;
   }
 
+  /** Closers of the fresh pools this file opened and has not disposed of. */
+  const freshPools = new Set<() => Promise<void>>();
+  const ledger = { runId: state.runId, ledgerSchema: state.ledgerSchema };
+
+  const openFreshSchema = async (): Promise<FreshSchema> => {
+    const { schema: fresh, n } = await createFreshSchema(connection, {
+      ...ledger,
+      workerId,
+      host: hostname(),
+      pid: process.pid,
+      from: nextFresh.get(state.runId) ?? 1,
+    });
+    nextFresh.set(state.runId, n + 1);
+    const drop = async (): Promise<void> => {
+      await dropFreshSchema(connection, { ...ledger, schema: fresh });
+    };
+    let pool: Connection;
+    try {
+      pool = await createConnection(dsn, {
+        driver,
+        schema: fresh,
+        max: FRESH_POOL_MAX,
+        connectTimeoutMs: input.options.connectTimeoutMs,
+        statementTimeoutMs: input.options.statementTimeoutMs,
+        applicationName: applicationName(state.runId),
+        onQuery: forwardStatement,
+      });
+    } catch (error) {
+      await drop().catch(() => undefined);
+      throw error;
+    }
+    let closing: Promise<void> | undefined;
+    const closePool = (): Promise<void> => (closing ??= pool.close());
+    freshPools.add(closePool);
+    let disposing: Promise<void> | undefined;
+    return {
+      connection: bridgeConnection(pool, { params: true, results: false }),
+      schema: fresh,
+      dispose: () =>
+        (disposing ??= (async () => {
+          freshPools.delete(closePool);
+          await closePool();
+          await drop();
+        })()),
+    };
+  };
+
   const bridge: WorkerBridge = {
     connection: bridgeConnection(connection, { params: true, results: false }),
     schema,
@@ -144,6 +196,7 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
       }
       await resetWorkerSchema(connection, schema);
     },
+    openFreshSchema,
     reset: () => resetWorkerSchema(connection, schema),
   };
 
@@ -175,6 +228,11 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
     async close() {
       recorder.stop();
       routeStatements(undefined);
+      // Fresh schemas not disposed of stay until the run's end drops them; their pools must not
+      // outlive the file (they would keep the worker alive).
+      const pools = [...freshPools];
+      freshPools.clear();
+      await Promise.allSettled(pools.map((closePool) => closePool()));
       releaseConnection(poolKey);
     },
   };

@@ -13,6 +13,8 @@ import { InvalidArgumentError, RunLockLostError, RunLockUnavailableError } from 
 import {
   applicationName,
   assertRunId,
+  freshSchemaName,
+  isFreshSchemaName,
   isRunSchemaName,
   qualifiedName,
   quoteIdent,
@@ -26,6 +28,7 @@ import {
   currentSchema,
   findLedgerSchema,
   isAdvisoryLockHeld,
+  ledgerCheckIsCurrent,
   ledgerDdl,
   ledgerExists,
   ledgerLockKey,
@@ -37,6 +40,7 @@ import {
   setLocalLockTimeout,
   sqlStateOf,
   toLedgerRow,
+  upgradeLedgerDdl,
   withLockTimeout,
 } from './ledger';
 import type { AdvisoryKey, LedgerRow, LedgerRowRecord, LockScope } from './ledger';
@@ -137,7 +141,11 @@ export async function ensureLedger(
   ledgerSchema: string,
   lockTimeoutMs: number,
 ): Promise<void> {
-  if (await ledgerExists(admin, ledgerSchema)) return;
+  if (await ledgerExists(admin, ledgerSchema)) {
+    if (!(await ledgerCheckIsCurrent(admin, ledgerSchema)))
+      await upgradeLedger(admin, ledgerSchema, lockTimeoutMs);
+    return;
+  }
   const key = ledgerLockKey(ledgerSchema);
   const scope: LockScope = { target: { kind: 'advisory', key, label: 'ledger creation' } };
   try {
@@ -166,6 +174,36 @@ export async function ensureLedger(
   }
 }
 
+/**
+ * Widens the `schema_name` CHECK of a ledger created by an earlier version (which knew no fresh
+ * schemas), under the same advisory lock as ledger creation; a no-op when another run did it.
+ */
+async function upgradeLedger(
+  admin: TransactionRunner,
+  ledgerSchema: string,
+  lockTimeoutMs: number,
+): Promise<void> {
+  const key = ledgerLockKey(ledgerSchema);
+  const scope: LockScope = { target: { kind: 'advisory', key, label: 'ledger upgrade' } };
+  await withLockTimeout(
+    admin,
+    scope,
+    lockTimeoutMs,
+    () =>
+      admin.transaction(async (tx) => {
+        await setLocalLockTimeout(tx, lockTimeoutMs);
+        await tx.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [
+          key.namespace,
+          key.key,
+        ]);
+        if (await ledgerCheckIsCurrent(tx, ledgerSchema)) return;
+        scope.target = ledgerTarget(ledgerSchema);
+        await tx.query(upgradeLedgerDdl(ledgerSchema));
+      }),
+    ledgerSchema,
+  );
+}
+
 export interface EnsureWorkerSchemaOptions {
   runId: string;
   /** Jest's `JEST_WORKER_ID`. */
@@ -192,8 +230,55 @@ export async function ensureWorkerSchema(
   conn: TransactionRunner,
   options: EnsureWorkerSchemaOptions,
 ): Promise<string> {
+  const schema = workerSchemaName(options.runId, options.workerId);
+  await recordAndCreateSchema(conn, schema, options, false);
+  return schema;
+}
+
+export interface CreateFreshSchemaOptions extends EnsureWorkerSchemaOptions {
+  /** The first fresh number to try (1..999999); taken numbers are skipped. Default 1. */
+  from?: number;
+}
+
+/** How many taken fresh numbers `createFreshSchema` steps over before it gives up. */
+const FRESH_ATTEMPTS = 100;
+
+/**
+ * Creates a new, empty fresh schema `user_engine_live_<runId>_<workerId>_f<n>` for the worker and
+ * returns it with its number: the first `n` from `options.from` whose name is not in the ledger
+ * yet (a replaced worker process with the same worker id starts counting again). As for worker
+ * schemas, the ledger row is inserted FIRST in the same transaction, so a crash leaves a record
+ * that the run's end or garbage collection acts on. Never reuses an existing schema.
+ */
+export async function createFreshSchema(
+  conn: TransactionRunner,
+  options: CreateFreshSchemaOptions,
+): Promise<{ schema: string; n: number }> {
+  const from = options.from ?? 1;
+  for (let n = from; n < from + FRESH_ATTEMPTS; n++) {
+    const schema = freshSchemaName(options.runId, options.workerId, n);
+    if (await recordAndCreateSchema(conn, schema, options, true)) return { schema, n };
+  }
+  throw new InvalidArgumentError(
+    'from',
+    `fresh schemas ${from}..${from + FRESH_ATTEMPTS - 1} of worker ${String(options.workerId)} are all taken`,
+  );
+}
+
+/**
+ * In one transaction, under an advisory xact lock for `schema`: inserts its ledger row, then
+ * creates it. With `exclusive`, a schema already in the ledger is left alone and `false` is
+ * returned; without, the call is idempotent (the row is kept as first written).
+ */
+async function recordAndCreateSchema(
+  conn: TransactionRunner,
+  schema: string,
+  options: EnsureWorkerSchemaOptions,
+  exclusive: boolean,
+): Promise<boolean> {
   const { runId, host, pid } = options;
-  const schema = workerSchemaName(runId, options.workerId);
+  // Everything after `<prefix><runId>_`: the worker id, plus `_f<n>` for a fresh schema (the
+  // ledger's CHECK ties schema_name to run_id and this column).
   const workerId = schema.slice(RUN_SCHEMA_PREFIX.length + runId.length + 1);
   if (typeof host !== 'string') throw new InvalidArgumentError('host', 'expected a string');
   if (!Number.isSafeInteger(pid) || pid < 0 || pid > 2147483647) {
@@ -211,7 +296,7 @@ export async function ensureWorkerSchema(
   const scope: LockScope = {
     target: { kind: 'advisory', key, label: `creation of schema ${quoteIdent(schema)}` },
   };
-  await withLockTimeout(
+  return withLockTimeout(
     conn,
     scope,
     lockTimeoutMs,
@@ -223,18 +308,70 @@ export async function ensureWorkerSchema(
           key.key,
         ]);
         scope.target = ledgerTarget(ledgerSchema);
-        await tx.query(
+        const inserted = await tx.query(
           `INSERT INTO ${qualifiedName(ledgerSchema, LEDGER_TABLE)}
              (schema_name, run_id, worker_id, host, pid) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (schema_name) DO NOTHING`,
+           ON CONFLICT (schema_name) DO NOTHING RETURNING schema_name`,
           [schema, runId, workerId, host, pid],
         );
+        if (exclusive && inserted.rows.length === 0) return false;
         scope.target = { kind: 'schema', schema };
-        await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+        await tx.query(`CREATE SCHEMA ${exclusive ? '' : 'IF NOT EXISTS '}${quoteIdent(schema)}`);
+        return true;
       }),
     ledgerSchema,
   );
-  return schema;
+}
+
+export interface DropFreshSchemaOptions {
+  runId: string;
+  /** A name from `createFreshSchema` of this run. */
+  schema: string;
+  /** As for `ensureWorkerSchema`. */
+  ledgerSchema?: string;
+  lockTimeoutMs?: number;
+}
+
+/**
+ * Disposes of one fresh schema before the run ends: in one transaction, deletes its ledger row
+ * and, only when that row existed and belongs to `runId`, drops the schema (CASCADE). Refuses any
+ * name that is not a fresh schema of `runId`. Returns whether it dropped; a second call is a
+ * no-op. Close the connections bound to the schema first.
+ */
+export async function dropFreshSchema(
+  conn: TransactionRunner,
+  options: DropFreshSchemaOptions,
+): Promise<boolean> {
+  const { runId, schema } = options;
+  assertRunId(runId);
+  if (!isFreshSchemaName(schema) || runIdOfSchema(schema) !== runId) {
+    throw new InvalidArgumentError(
+      'schema',
+      `${JSON.stringify(String(schema))} is not a fresh schema of run ${runId}; refusing to drop it`,
+    );
+  }
+  const lockTimeoutMs = lockTimeoutOption(options.lockTimeoutMs);
+  const ledgerSchema = options.ledgerSchema ?? (await findLedgerSchema(conn));
+  const scope: LockScope = { target: ledgerTarget(ledgerSchema) };
+  return withLockTimeout(
+    conn,
+    scope,
+    lockTimeoutMs,
+    () =>
+      conn.transaction(async (tx) => {
+        await setLocalLockTimeout(tx, lockTimeoutMs);
+        const { rows } = await tx.query(
+          `DELETE FROM ${qualifiedName(ledgerSchema, LEDGER_TABLE)}
+           WHERE schema_name = $1 AND run_id = $2 RETURNING schema_name`,
+          [schema, runId],
+        );
+        if (rows.length === 0) return false;
+        scope.target = { kind: 'schema', schema };
+        await tx.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+        return true;
+      }),
+    ledgerSchema,
+  );
 }
 
 export interface EndRunOptions {
@@ -569,7 +706,7 @@ export async function planReset(
       name: quoteIdent(nspname),
       reason: isRunSchemaName(nspname)
         ? 'named like a run schema but not listed in the ledger (never created by a run here, or its row was removed by hand)'
-        : 'not a run schema name (user_engine_live_<10 chars>_<worker>)',
+        : 'not a run schema name (user_engine_live_<10 chars>_<worker>[_f<n>])',
     });
   }
   for (const t of tableRows) {

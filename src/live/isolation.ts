@@ -14,9 +14,16 @@ const RUN_ID_LENGTH = 10;
 const RUN_ID = /^[a-z0-9]{10}$/;
 /** Jest worker ids are small positive integers; we accept 0..999999 written canonically. */
 const WORKER_ID = /^(0|[1-9][0-9]{0,5})$/;
-/** Source of the run-schema pattern; the ledger's CHECK constraint uses the same text. */
-export const RUN_SCHEMA_PATTERN = '^user_engine_live_[a-z0-9]{10}_(0|[1-9][0-9]{0,5})$';
+/** The number of a worker's fresh schema: 1..999999 written canonically. */
+const FRESH_NUMBER = /^[1-9][0-9]{0,5}$/;
+/**
+ * Source of the run-schema pattern: a worker schema, optionally followed by `_f<n>` (one of the
+ * worker's fresh, unmigrated schemas). The ledger's CHECK constraint uses the same text.
+ */
+export const RUN_SCHEMA_PATTERN =
+  '^user_engine_live_[a-z0-9]{10}_(0|[1-9][0-9]{0,5})(_f[1-9][0-9]{0,5})?$';
 const RUN_SCHEMA = new RegExp(RUN_SCHEMA_PATTERN);
+const FRESH_SCHEMA = /_f[1-9][0-9]{0,5}$/;
 
 /**
  * A fresh run id: 10 characters of `[a-z0-9]` from a CSPRNG (≈51 bits, so two runs sharing a
@@ -66,9 +73,30 @@ export function workerSchemaName(runId: string, workerId: string | number): stri
   return `${RUN_SCHEMA_PREFIX}${runId}_${worker}`;
 }
 
-/** True only for names `workerSchemaName` can produce (exact match, case-sensitive). */
+/**
+ * Fresh schema number `n` of a worker: `user_engine_live_<runId>_<workerId>_f<n>`, an empty
+ * schema that `createFreshStore` hands out unmigrated. Same run id, so the run's end and garbage
+ * collection drop it like the worker schema.
+ */
+export function freshSchemaName(runId: string, workerId: string | number, n: number): string {
+  const worker = workerSchemaName(runId, workerId);
+  if (!Number.isSafeInteger(n) || !FRESH_NUMBER.test(String(n))) {
+    throw new InvalidArgumentError('n', `expected an integer 1..999999, got ${describe(n)}`);
+  }
+  return `${worker}_f${n}`;
+}
+
+/**
+ * True only for names `workerSchemaName` or `freshSchemaName` can produce (exact match,
+ * case-sensitive).
+ */
 export function isRunSchemaName(name: unknown): name is string {
   return typeof name === 'string' && RUN_SCHEMA.test(name);
+}
+
+/** True only for names `freshSchemaName` can produce. */
+export function isFreshSchemaName(name: unknown): name is string {
+  return isRunSchemaName(name) && FRESH_SCHEMA.test(name);
 }
 
 /** The run id embedded in a run schema name, or `undefined` for any other name. */

@@ -27,7 +27,8 @@ const CANARY_TABLES = [
 ] as const;
 
 /** A schema the preset creates for a run: `user_engine_live_<runId>_<workerId>`. */
-const RUN_SCHEMA = /^user_engine_live_[a-z0-9]+_[0-9]+$/;
+// Worker schemas and their fresh schemas (`_f<n>`); the canary `user_engine_live_x` is neither.
+const RUN_SCHEMA = /^user_engine_live_[a-z0-9]+_[0-9]+(_f[0-9]+)?$/;
 
 export interface Leftovers {
   runSchemas: string[];

@@ -27,8 +27,8 @@ const CANARY_SQL = `
 `;
 const CANARY_TABLES = ['public.user_engine_users', 'user_engine_live_canary.keep'];
 
-/** A run schema of the preset: `user_engine_live_<runId>_<workerId>`. */
-const RUN_SCHEMA = /^user_engine_live_[a-z0-9]{10}_[0-9]+$/;
+/** A run schema of the preset: `user_engine_live_<runId>_<workerId>`, or a fresh one (`_f<n>`). */
+const RUN_SCHEMA = /^user_engine_live_[a-z0-9]{10}_[0-9]+(_f[0-9]+)?$/;
 
 export interface Leftovers {
   runSchemas: string[];
