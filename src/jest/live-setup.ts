@@ -1,0 +1,160 @@
+/**
+ * The live half of `setup-store`: builds the store inside the test file's sandbox (so its classes,
+ * Dates and errors are the ones the test file imports) and loads a provider's store factory through
+ * Jest's own module system (so a TypeScript factory works). Loaded only when a run is live.
+ */
+import type { Connection } from '../driver/port';
+import type { RecordCounts, UserEngineStore } from '../store/contract';
+import type { WorkerBridge } from './bridge';
+import type { FreshLiveStore, LiveContext } from './live-context';
+import { bridgeConnection, relay } from './realm';
+
+type StoreOrPromise = UserEngineStore | Promise<UserEngineStore>;
+type CreateStore = (connection: Connection) => StoreOrPromise;
+type HookFn = () => Promise<void>;
+type Hook = (fn: HookFn, timeout: number) => void;
+interface Hooks {
+  beforeAll: Hook;
+  afterAll: Hook;
+}
+
+const FACTORY_OPTION = 'testEnvironmentOptions.userEngineLive.storeFactory';
+/** Covers a first connect plus the migrations on a slow CI database. */
+const PREPARE_TIMEOUT_MS = 60_000;
+
+export class StoreFactoryError extends Error {
+  readonly code = 'store_factory_invalid';
+  readonly option = FACTORY_OPTION;
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreFactoryError';
+  }
+}
+
+function pickCreateStore(loaded: unknown, path: string): CreateStore {
+  const candidates = [loaded, (loaded as { default?: unknown } | null)?.default];
+  for (const candidate of candidates) {
+    const fn = (candidate as { createStore?: unknown } | null)?.createStore;
+    if (typeof fn === 'function') return fn as CreateStore;
+  }
+  throw new StoreFactoryError(
+    `${FACTORY_OPTION} (${path}) must export a function createStore(connection) returning a store`,
+  );
+}
+
+function loadCreateStore(bridge: WorkerBridge): CreateStore {
+  // Plain require: inside the sandbox it is Jest's, so the module gets Jest's transform and the
+  // same module registry as the test file.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  if (bridge.storeFactory === undefined) {
+    const postgres = require('../store/postgres/postgres-store') as {
+      createPostgresStore: CreateStore;
+    };
+    return postgres.createPostgresStore;
+  }
+  return pickCreateStore(require(bridge.storeFactory), bridge.storeFactory);
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
+
+function isPromise(value: StoreOrPromise): value is Promise<UserEngineStore> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+/**
+ * `live.createFreshStore`: a store from the same factory, on a pool bound to a new fresh schema.
+ * Stores not disposed of by the file are closed after it (their pools by the environment, their
+ * schemas when the run ends).
+ */
+function freshStores(bridge: WorkerBridge, createStore: CreateStore) {
+  const open = new Set<UserEngineStore>();
+  async function create(): Promise<FreshLiveStore> {
+    const fresh = await relay(() => bridge.openFreshSchema());
+    let store: UserEngineStore;
+    try {
+      store = await createStore(
+        bridgeConnection(fresh.connection, { params: false, results: true }),
+      );
+    } catch (error) {
+      await relay(() => fresh.dispose()).catch(() => undefined);
+      throw error;
+    }
+    open.add(store);
+    let disposing: Promise<void> | undefined;
+    const dispose = async (): Promise<void> => {
+      open.delete(store);
+      try {
+        await store.close();
+      } finally {
+        await relay(() => fresh.dispose());
+      }
+    };
+    return { store, schema: fresh.schema, dispose: () => (disposing ??= dispose()) };
+  }
+  async function closeLeftovers(): Promise<void> {
+    const stores = [...open];
+    open.clear();
+    const results = await Promise.allSettled(stores.map((store) => store.close()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+  return { create, closeLeftovers };
+}
+
+function buildLiveContext(bridge: WorkerBridge, hooks: Hooks): LiveContext {
+  const connection = bridgeConnection(bridge.connection, { params: false, results: true });
+  const createStore = loadCreateStore(bridge);
+  const fresh = freshStores(bridge, createStore);
+  const created = createStore(connection);
+  let store: UserEngineStore | undefined;
+  if (isPromise(created)) {
+    // Awaited in beforeAll; until then a rejection must not count as unhandled.
+    created.catch(() => undefined);
+  } else {
+    store = created;
+  }
+
+  hooks.beforeAll(async () => {
+    store ??= await created;
+    const ready = store;
+    await relay(() => bridge.prepare(ready));
+  }, PREPARE_TIMEOUT_MS);
+  // The store is the file's; the pool under it is the worker's (its close() is not forwarded).
+  hooks.afterAll(async () => {
+    try {
+      await fresh.closeLeftovers();
+    } finally {
+      await store?.close();
+    }
+  }, PREPARE_TIMEOUT_MS);
+
+  const live: LiveContext = {
+    enabled: true,
+    get store(): UserEngineStore {
+      if (!store) {
+        throw new StoreFactoryError(
+          `the store from ${FACTORY_OPTION} is still being created (createStore returned a promise); use it inside a test or hook`,
+        );
+      }
+      return store;
+    },
+    connection,
+    schema: bridge.schema,
+    runId: bridge.runId,
+    workerId: bridge.workerId,
+    serverVersion: bridge.serverVersion,
+    redactedDsn: bridge.redactedDsn,
+    createFreshStore: () => fresh.create(),
+    reset: () => relay(() => bridge.reset()),
+    recordCounts: (): Promise<RecordCounts> => live.store.recordCounts(),
+  };
+  return live;
+}
+
+/** Installs `userEngineLive` on the sandbox's global for this test file. */
+export function installLiveContext(bridge: WorkerBridge, global: typeof globalThis): void {
+  const hooks = global as Partial<Hooks>;
+  if (typeof hooks.beforeAll !== 'function' || typeof hooks.afterAll !== 'function') {
+    throw new Error('@user-engine/jest-live setup-store must run as a setupFilesAfterEnv entry');
+  }
+  global.userEngineLive = buildLiveContext(bridge, hooks as Hooks);
+}
