@@ -184,11 +184,12 @@ describeWithDatabase('faults in the middle of a live run', () => {
       const frozenAt = Date.now();
       proxy.freeze();
       const { run, exitMs, killed } = await finish(started, frozenAt);
+      const parked = run ? reported(run, 'parked when the fault hits') : undefined;
       record(
-        `${driver} stall mid-test: ${killed ?? `exit ${run?.code}`} ${exitMs} ms after the stall`,
+        `${driver} stall mid-test: ${killed ?? `exit ${run?.code}`} ${exitMs} ms after the stall; parked test ${parked?.status} after ${parked?.ms} ms`,
       );
-      if (!run) throw new Error(`Jest did not exit on its own after the stall: ${killed}`);
-      const parked = reported(run, 'parked when the fault hits');
+      if (!run || !parked)
+        throw new Error(`Jest did not exit on its own after the stall: ${killed}`);
       expect(parked.status).toBe('failed');
       expect(run.stderr).not.toMatch(/Exceeded timeout/);
       expect(run.stderr).toMatch(/timeout|timed out|was lost/i);
