@@ -3,7 +3,9 @@
  * order of checks needs (not_found, then revision, then conflicts), decides in TypeScript with the
  * shared helpers, and writes with one statement that carries its own event and re-checks what it
  * decided on (a revision, a key, an owner). When a concurrent writer got there first the
- * statement writes nothing and the function decides again from fresh data.
+ * statement writes nothing and the function decides again from fresh data. A batch upsert is the
+ * exception to "decides in TypeScript": it reads, decides and writes in one statement, so that a
+ * batch of any size costs one round trip (see statements.upsertUsersBatch).
  */
 import { DatabaseError } from '../../driver/errors';
 import type { QueryParam, QueryResult } from '../../driver/port';
@@ -16,7 +18,6 @@ import type {
   UpsertUserResult,
   User,
   UserPage,
-  UserStatus,
 } from '../contract';
 import {
   DuplicateEmailError,
@@ -72,9 +73,6 @@ function first<Row>(result: QueryResult<Row>): Row | undefined {
   return result.rows[0];
 }
 
-/** events.ts builds payloads from users; a planned write's timestamps do not appear in them. */
-const NO_TIME = new Date(0);
-
 export async function getUser(db: Db, id: string): Promise<User | null> {
   const row = first(await db.query<UserRow>(sql.GET_USER, [id]));
   return row ? toUser(row) : null;
@@ -108,72 +106,21 @@ export async function listUsers(
   return { items, next };
 }
 
-interface Planned {
-  index: number;
-  input: NormalizedUpsert;
-  op: 'insert' | 'update';
-  user: User;
-  event: events.PendingEvent;
+interface BatchRow extends UserRow {
+  /** The input's 1-based position in the batch sent. */
+  ord: number | string;
+  op: 'insert' | 'update' | 'same';
 }
 
-interface KeyRow extends Partial<UserRow> {
-  fresh_id: string;
-}
-
-/**
- * Plans one input against the row holding its key: nothing to write (same data), an update of
- * that row, or an insert under a server-made id.
- */
-function plan(index: number, input: NormalizedUpsert, row: KeyRow): Planned | UpsertUserResult {
-  if (row.id === undefined || row.id === null) {
-    const user: User = {
-      id: row.fresh_id,
-      email: input.email,
-      emailKey: input.emailKey,
-      displayName: input.displayName,
-      status: input.status ?? 'active',
-      revision: 1,
-      createdAt: NO_TIME,
-      updatedAt: NO_TIME,
-    };
-    return { index, input, op: 'insert', user, event: events.userCreated(user) };
-  }
-  const before = toUser(row as UserRow);
-  const status: UserStatus = input.status ?? before.status;
-  if (
-    before.email === input.email &&
-    before.displayName === input.displayName &&
-    before.status === status
-  )
-    return { user: before, created: false, changed: false };
-  const after: User = {
-    ...before,
-    email: input.email,
-    displayName: input.displayName,
-    status,
-    revision: before.revision + 1,
-  };
-  return { index, input, op: 'update', user: after, event: events.userUpdated(before, after) };
-}
-
-function writeParams(plans: readonly Planned[]): QueryParam[] {
-  return [
-    plans.map((p) => p.op),
-    plans.map((p) => p.user.id),
-    plans.map((p) => p.user.email),
-    plans.map((p) => p.user.emailKey),
-    plans.map((p) => p.user.displayName),
-    plans.map((p) => p.user.status),
-    plans.map((p) => p.user.revision),
-    plans.map((p) => p.event.type),
-    plans.map((p) => payloadOf(p.event)),
-  ];
+function statusParam(input: NormalizedUpsert): string | null {
+  return input.status ?? null;
 }
 
 /**
- * Every input in one read and one write, whatever the batch size. Inside a transaction the read
- * locks the existing rows, so only inserts can race; outside one, updates are compare-and-set.
- * Inputs that lost a race are planned again from fresh data.
+ * Every input in one statement (read, plan, write, events; see statements.upsertUsersBatch),
+ * whatever the batch size. Inside a transaction the read locks the existing rows, so only inserts
+ * can race; outside one, updates are compare-and-set. Inputs that lost a race are sent again and
+ * planned from fresh data.
  */
 export async function upsertUsers(
   db: Db,
@@ -181,31 +128,27 @@ export async function upsertUsers(
 ): Promise<UpsertUserResult[]> {
   const results: UpsertUserResult[] = new Array(inputs.length);
   let open = inputs.map((input, index) => ({ input, index }));
+  const statement = sql.upsertUsersBatch(db.inTransaction);
   for (let attempt = 0; ; attempt++) {
     if (attempt === MAX_ATTEMPTS) throw gaveUp('upsertUsers');
-    const keys = open.map(({ input }) => input.emailKey);
     // Runs even for an empty batch: an unmigrated store must answer not_ready all the same.
-    const { rows } = await db.query<KeyRow>(sql.usersByKeys(db.inTransaction), [keys]);
-    const plans: Planned[] = [];
-    open.forEach(({ input, index }, i) => {
-      const outcome = plan(index, input, rows[i]);
-      if ('op' in outcome) plans.push(outcome);
-      else results[index] = outcome;
-    });
-    if (plans.length === 0) return results;
-    const written = await db.query<UserRow>(sql.WRITE_USERS, writeParams(plans));
-    const byId = new Map(written.rows.map((row) => [row.id, row]));
-    open = [];
-    for (const planned of plans) {
-      const row = byId.get(planned.user.id);
-      if (row === undefined) open.push(planned);
-      else
-        results[planned.index] = {
-          user: toUser(row),
-          created: planned.op === 'insert',
-          changed: true,
-        };
+    const { rows } = await db.query<BatchRow>(statement, [
+      open.map(({ input }) => input.email),
+      open.map(({ input }) => input.emailKey),
+      open.map(({ input }) => input.displayName),
+      open.map(({ input }) => statusParam(input)),
+    ]);
+    const answered: boolean[] = new Array(open.length).fill(false);
+    for (const row of rows) {
+      const position = Number(row.ord) - 1;
+      answered[position] = true;
+      results[open[position].index] = {
+        user: toUser(row),
+        created: row.op === 'insert',
+        changed: row.op !== 'same',
+      };
     }
+    open = open.filter((_, position) => !answered[position]);
     if (open.length === 0) return results;
   }
 }
