@@ -65,10 +65,13 @@ function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
+/** Keeps the head and the tail: a long CTE names its target tables near its end. */
 function truncate(text: string): string {
   if (text.length <= MAX_STATEMENT_CHARS) return text;
-  const suffix = ` … (${text.length} chars)`;
-  return text.slice(0, MAX_STATEMENT_CHARS - suffix.length) + suffix;
+  const middle = ` … (${text.length} chars) … `;
+  const keep = MAX_STATEMENT_CHARS - middle.length;
+  const head = Math.ceil(keep * 0.6);
+  return text.slice(0, head) + middle + text.slice(text.length - (keep - head));
 }
 
 /** Collects the SQL of the running test; `onQuery` is the driver's `ConnectionOptions.onQuery`. */
