@@ -7,7 +7,7 @@
  * the run id of its ledger row, and that ledger row belongs to the run being cleaned up. Nothing
  * is ever found by name pattern alone.
  */
-import type { Connection, Queryable } from '../driver/port';
+import type { Connection, Queryable, TransactionScope } from '../driver/port';
 import { MANAGED_TABLES } from '../store/contract';
 import { InvalidArgumentError, RunLockLostError, RunLockUnavailableError } from './errors';
 import {
@@ -47,6 +47,36 @@ import type { AdvisoryKey, LedgerRow, LedgerRowRecord, LockScope } from './ledge
 
 /** Anything that can run a transaction on one session (a `Connection`). */
 export type TransactionRunner = Queryable & Pick<Connection, 'transaction'>;
+
+/**
+ * One transaction under a transaction-scoped advisory lock, every lock wait in it bounded by
+ * `lockTimeoutMs`; a timeout names whatever `scope.target` says at that moment (the caller moves
+ * it along as it takes further locks) and who holds it.
+ */
+function inAdvisoryTransaction<T>(
+  conn: TransactionRunner,
+  scope: LockScope,
+  key: AdvisoryKey,
+  lockTimeoutMs: number,
+  ledgerSchema: string,
+  fn: (tx: TransactionScope) => Promise<T>,
+): Promise<T> {
+  return withLockTimeout(
+    conn,
+    scope,
+    lockTimeoutMs,
+    () =>
+      conn.transaction(async (tx) => {
+        await setLocalLockTimeout(tx, lockTimeoutMs);
+        await tx.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [
+          key.namespace,
+          key.key,
+        ]);
+        return fn(tx);
+      }),
+    ledgerSchema,
+  );
+}
 
 export interface BeginRunOptions {
   runId: string;
@@ -149,22 +179,10 @@ export async function ensureLedger(
   const key = ledgerLockKey(ledgerSchema);
   const scope: LockScope = { target: { kind: 'advisory', key, label: 'ledger creation' } };
   try {
-    await withLockTimeout(
-      admin,
-      scope,
-      lockTimeoutMs,
-      () =>
-        admin.transaction(async (tx) => {
-          await setLocalLockTimeout(tx, lockTimeoutMs);
-          await tx.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [
-            key.namespace,
-            key.key,
-          ]);
-          scope.target = ledgerTarget(ledgerSchema);
-          await tx.query(ledgerDdl(ledgerSchema));
-        }),
-      ledgerSchema,
-    );
+    await inAdvisoryTransaction(admin, scope, key, lockTimeoutMs, ledgerSchema, async (tx) => {
+      scope.target = ledgerTarget(ledgerSchema);
+      await tx.query(ledgerDdl(ledgerSchema));
+    });
   } catch (error) {
     // Belt and braces: another creator that did not take our advisory lock won the race.
     const state = sqlStateOf(error);
@@ -185,23 +203,11 @@ async function upgradeLedger(
 ): Promise<void> {
   const key = ledgerLockKey(ledgerSchema);
   const scope: LockScope = { target: { kind: 'advisory', key, label: 'ledger upgrade' } };
-  await withLockTimeout(
-    admin,
-    scope,
-    lockTimeoutMs,
-    () =>
-      admin.transaction(async (tx) => {
-        await setLocalLockTimeout(tx, lockTimeoutMs);
-        await tx.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [
-          key.namespace,
-          key.key,
-        ]);
-        if (await ledgerCheckIsCurrent(tx, ledgerSchema)) return;
-        scope.target = ledgerTarget(ledgerSchema);
-        await tx.query(upgradeLedgerDdl(ledgerSchema));
-      }),
-    ledgerSchema,
-  );
+  await inAdvisoryTransaction(admin, scope, key, lockTimeoutMs, ledgerSchema, async (tx) => {
+    if (await ledgerCheckIsCurrent(tx, ledgerSchema)) return;
+    scope.target = ledgerTarget(ledgerSchema);
+    await tx.query(upgradeLedgerDdl(ledgerSchema));
+  });
 }
 
 export interface EnsureWorkerSchemaOptions {
@@ -296,31 +302,19 @@ async function recordAndCreateSchema(
   const scope: LockScope = {
     target: { kind: 'advisory', key, label: `creation of schema ${quoteIdent(schema)}` },
   };
-  return withLockTimeout(
-    conn,
-    scope,
-    lockTimeoutMs,
-    () =>
-      conn.transaction(async (tx) => {
-        await setLocalLockTimeout(tx, lockTimeoutMs);
-        await tx.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [
-          key.namespace,
-          key.key,
-        ]);
-        scope.target = ledgerTarget(ledgerSchema);
-        const inserted = await tx.query(
-          `INSERT INTO ${qualifiedName(ledgerSchema, LEDGER_TABLE)}
+  return inAdvisoryTransaction(conn, scope, key, lockTimeoutMs, ledgerSchema, async (tx) => {
+    scope.target = ledgerTarget(ledgerSchema);
+    const inserted = await tx.query(
+      `INSERT INTO ${qualifiedName(ledgerSchema, LEDGER_TABLE)}
              (schema_name, run_id, worker_id, host, pid) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (schema_name) DO NOTHING RETURNING schema_name`,
-          [schema, runId, workerId, host, pid],
-        );
-        if (exclusive && inserted.rows.length === 0) return false;
-        scope.target = { kind: 'schema', schema };
-        await tx.query(`CREATE SCHEMA ${exclusive ? '' : 'IF NOT EXISTS '}${quoteIdent(schema)}`);
-        return true;
-      }),
-    ledgerSchema,
-  );
+      [schema, runId, workerId, host, pid],
+    );
+    if (exclusive && inserted.rows.length === 0) return false;
+    scope.target = { kind: 'schema', schema };
+    await tx.query(`CREATE SCHEMA ${exclusive ? '' : 'IF NOT EXISTS '}${quoteIdent(schema)}`);
+    return true;
+  });
 }
 
 export interface DropFreshSchemaOptions {
