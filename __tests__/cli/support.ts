@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { dropDatabase, recreateDatabase } from '../support/admin-db';
 import { createConnection } from '../../src/driver/create-connection';
 import type { Connection } from '../../src/driver/port';
 import { beginRun, ensureWorkerSchema } from '../../src/live/bootstrap';
@@ -116,23 +117,10 @@ export interface TestDatabase {
   close(): Promise<void>;
 }
 
-async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_DSN });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** (Re)creates database `name` and returns a client on it. */
 export async function createTestDatabase(name: string): Promise<TestDatabase> {
   if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
-  await withAdmin(async (admin) => {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${name}"`);
-  });
+  await recreateDatabase(name);
   const url = new URL(ADMIN_DSN);
   url.pathname = `/${name}`;
   const plain = url.toString();
@@ -149,7 +137,7 @@ export async function createTestDatabase(name: string): Promise<TestDatabase> {
       (await client.query(sql, params)).rows as Row[],
     close: async () => {
       await client.end();
-      await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      await dropDatabase(name);
     },
   };
 }

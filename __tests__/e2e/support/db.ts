@@ -3,6 +3,7 @@
  * USER_ENGINE_LIVE_DSN; the child runs get a DSN to it that carries the sentinel password.
  */
 import { Client } from 'pg';
+import { withAdmin } from '../../support/admin-db';
 import { SENTINEL_PASSWORD } from './harness';
 
 export const ADMIN_DSN = process.env.USER_ENGINE_LIVE_DSN || undefined;
@@ -51,16 +52,6 @@ export interface E2eDatabase {
   /** Schemas, ledger rows and backends a run left behind (backends waited for briefly). */
   leftovers(): Promise<Leftovers>;
   drop(): Promise<void>;
-}
-
-async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_DSN });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 async function dropDatabase(client: Client, name: string): Promise<void> {

@@ -4,6 +4,7 @@
  * e2e sentinel password, so any output can be checked for it.
  */
 import { Client } from 'pg';
+import { dropDatabase, recreateDatabase } from '../../support/admin-db';
 import { SENTINEL_PASSWORD } from '../../e2e/support/harness';
 
 export const ADMIN_DSN = process.env.USER_ENGINE_LIVE_DSN || undefined;
@@ -52,24 +53,11 @@ export interface FaultsDatabase {
   drop(): Promise<void>;
 }
 
-async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_DSN });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 export async function createFaultsDatabase(suffix: string): Promise<FaultsDatabase> {
   if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
   if (!/^[a-z0-9_]+$/.test(suffix)) throw new Error(`bad database suffix ${suffix}`);
   const name = `ue_faults_${suffix}`;
-  await withAdmin(async (admin) => {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${name}"`);
-  });
+  await recreateDatabase(name);
   const url = new URL(ADMIN_DSN);
   url.password = SENTINEL_PASSWORD;
   url.pathname = `/${name}`;
@@ -138,7 +126,7 @@ export async function createFaultsDatabase(suffix: string): Promise<FaultsDataba
     },
     drop: async () => {
       await check.end();
-      await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      await dropDatabase(name);
     },
   };
 }
