@@ -49,14 +49,13 @@ import type { AdvisoryKey, LedgerRow, LedgerRowRecord, LockScope } from './ledge
 export type TransactionRunner = Queryable & Pick<Connection, 'transaction'>;
 
 /**
- * One transaction under a transaction-scoped advisory lock, every lock wait in it bounded by
- * `lockTimeoutMs`; a timeout names whatever `scope.target` says at that moment (the caller moves
- * it along as it takes further locks) and who holds it.
+ * One transaction whose every lock wait is bounded by `lockTimeoutMs`; a timeout names whatever
+ * `scope.target` says at that moment (callers move it along as they take further locks) and who
+ * holds it.
  */
-function inAdvisoryTransaction<T>(
+function inBoundedTransaction<T>(
   conn: TransactionRunner,
   scope: LockScope,
-  key: AdvisoryKey,
   lockTimeoutMs: number,
   ledgerSchema: string,
   fn: (tx: TransactionScope) => Promise<T>,
@@ -68,14 +67,25 @@ function inAdvisoryTransaction<T>(
     () =>
       conn.transaction(async (tx) => {
         await setLocalLockTimeout(tx, lockTimeoutMs);
-        await tx.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [
-          key.namespace,
-          key.key,
-        ]);
         return fn(tx);
       }),
     ledgerSchema,
   );
+}
+
+/** `inBoundedTransaction`, first taking the transaction-scoped advisory lock `key`. */
+function inAdvisoryTransaction<T>(
+  conn: TransactionRunner,
+  scope: LockScope,
+  key: AdvisoryKey,
+  lockTimeoutMs: number,
+  ledgerSchema: string,
+  fn: (tx: TransactionScope) => Promise<T>,
+): Promise<T> {
+  return inBoundedTransaction(conn, scope, lockTimeoutMs, ledgerSchema, async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [key.namespace, key.key]);
+    return fn(tx);
+  });
 }
 
 export interface BeginRunOptions {
@@ -347,25 +357,17 @@ export async function dropFreshSchema(
   const lockTimeoutMs = lockTimeoutOption(options.lockTimeoutMs);
   const ledgerSchema = options.ledgerSchema ?? (await findLedgerSchema(conn));
   const scope: LockScope = { target: ledgerTarget(ledgerSchema) };
-  return withLockTimeout(
-    conn,
-    scope,
-    lockTimeoutMs,
-    () =>
-      conn.transaction(async (tx) => {
-        await setLocalLockTimeout(tx, lockTimeoutMs);
-        const { rows } = await tx.query(
-          `DELETE FROM ${qualifiedName(ledgerSchema, LEDGER_TABLE)}
+  return inBoundedTransaction(conn, scope, lockTimeoutMs, ledgerSchema, async (tx) => {
+    const { rows } = await tx.query(
+      `DELETE FROM ${qualifiedName(ledgerSchema, LEDGER_TABLE)}
            WHERE schema_name = $1 AND run_id = $2 RETURNING schema_name`,
-          [schema, runId],
-        );
-        if (rows.length === 0) return false;
-        scope.target = { kind: 'schema', schema };
-        await tx.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
-        return true;
-      }),
-    ledgerSchema,
-  );
+      [schema, runId],
+    );
+    if (rows.length === 0) return false;
+    scope.target = { kind: 'schema', schema };
+    await tx.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+    return true;
+  });
 }
 
 export interface EndRunOptions {
@@ -442,46 +444,36 @@ async function takeRunRows(
 ): Promise<LedgerRow[] | null> {
   const ledger = qualifiedName(ledgerSchema, LEDGER_TABLE);
   const scope: LockScope = { target: ledgerTarget(ledgerSchema) };
-  return withLockTimeout(
-    conn,
-    scope,
-    lockTimeoutMs,
-    () =>
-      conn.transaction(async (tx) => {
-        await setLocalLockTimeout(tx, lockTimeoutMs);
-        if (requireFree) {
-          const key = runLockKey(runId);
-          // Try-lock, never wait: a held lock means the run is alive, which is the answer.
-          const { rows } = await tx.query<{ free: boolean }>(
-            'SELECT pg_try_advisory_xact_lock($1::int4, $2::int4) AS free',
-            [key.namespace, key.key],
-          );
-          if (rows[0]?.free !== true) return null;
-        }
-        scope.target = ledgerTarget(ledgerSchema);
-        const { rows } = dryRun
-          ? await tx.query<LedgerRowRecord>(
-              `SELECT ${LEDGER_COLUMNS} FROM ${ledger} WHERE run_id = $1 ORDER BY schema_name`,
-              [runId],
-            )
-          : await tx.query<LedgerRowRecord>(
-              `DELETE FROM ${ledger} WHERE run_id = $1 RETURNING ${LEDGER_COLUMNS}`,
-              [runId],
-            );
-        const owned = rows.map(toLedgerRow).filter((r) => ownsSchema(runId, r.schemaName));
-        owned.sort((a, b) =>
-          a.schemaName < b.schemaName ? -1 : a.schemaName > b.schemaName ? 1 : 0,
+  return inBoundedTransaction(conn, scope, lockTimeoutMs, ledgerSchema, async (tx) => {
+    if (requireFree) {
+      const key = runLockKey(runId);
+      // Try-lock, never wait: a held lock means the run is alive, which is the answer.
+      const { rows } = await tx.query<{ free: boolean }>(
+        'SELECT pg_try_advisory_xact_lock($1::int4, $2::int4) AS free',
+        [key.namespace, key.key],
+      );
+      if (rows[0]?.free !== true) return null;
+    }
+    scope.target = ledgerTarget(ledgerSchema);
+    const { rows } = dryRun
+      ? await tx.query<LedgerRowRecord>(
+          `SELECT ${LEDGER_COLUMNS} FROM ${ledger} WHERE run_id = $1 ORDER BY schema_name`,
+          [runId],
+        )
+      : await tx.query<LedgerRowRecord>(
+          `DELETE FROM ${ledger} WHERE run_id = $1 RETURNING ${LEDGER_COLUMNS}`,
+          [runId],
         );
-        if (!dryRun) {
-          for (const row of owned) {
-            scope.target = { kind: 'schema', schema: row.schemaName };
-            await tx.query(`DROP SCHEMA IF EXISTS ${quoteIdent(row.schemaName)} CASCADE`);
-          }
-        }
-        return owned;
-      }),
-    ledgerSchema,
-  );
+    const owned = rows.map(toLedgerRow).filter((r) => ownsSchema(runId, r.schemaName));
+    owned.sort((a, b) => (a.schemaName < b.schemaName ? -1 : a.schemaName > b.schemaName ? 1 : 0));
+    if (!dryRun) {
+      for (const row of owned) {
+        scope.target = { kind: 'schema', schema: row.schemaName };
+        await tx.query(`DROP SCHEMA IF EXISTS ${quoteIdent(row.schemaName)} CASCADE`);
+      }
+    }
+    return owned;
+  });
 }
 
 /** The only test that lets a DROP through: a run schema name that embeds exactly this run id. */
@@ -524,20 +516,12 @@ export async function collectCrashedRuns(
   const ledgerSchema = options.ledgerSchema ?? (await currentSchema(admin));
   if (!(await ledgerExists(admin, ledgerSchema))) return { runs: [] };
   const scope: LockScope = { target: ledgerTarget(ledgerSchema) };
-  const rows = await withLockTimeout(
-    admin,
-    scope,
-    lockTimeoutMs,
-    () =>
-      admin.transaction(async (tx) => {
-        await setLocalLockTimeout(tx, lockTimeoutMs);
-        const result = await tx.query<{ run_id: string }>(
-          `SELECT DISTINCT run_id FROM ${qualifiedName(ledgerSchema, LEDGER_TABLE)} ORDER BY run_id`,
-        );
-        return result.rows;
-      }),
-    ledgerSchema,
-  );
+  const rows = await inBoundedTransaction(admin, scope, lockTimeoutMs, ledgerSchema, async (tx) => {
+    const result = await tx.query<{ run_id: string }>(
+      `SELECT DISTINCT run_id FROM ${qualifiedName(ledgerSchema, LEDGER_TABLE)} ORDER BY run_id`,
+    );
+    return result.rows;
+  });
   const runs: CrashedRun[] = [];
   for (const { run_id: runId } of rows) {
     if (runId === options.exceptRunId) continue;
