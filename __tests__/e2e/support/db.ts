@@ -43,13 +43,26 @@ async function dropDatabase(client: Client, name: string): Promise<void> {
   await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 }
 
-export async function createE2eDatabase(suffix: string): Promise<E2eDatabase> {
+export interface E2eDatabaseOptions {
+  /** Name prefix, so suites running in parallel never share a database. Default `ue_e2e_`. */
+  prefix?: string;
+  /** A server encoding other than the cluster's default (with C collation, from template0). */
+  encoding?: 'LATIN1';
+}
+
+export async function createE2eDatabase(
+  suffix: string,
+  options: E2eDatabaseOptions = {},
+): Promise<E2eDatabase> {
   if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
   if (!/^[a-z0-9_]+$/.test(suffix)) throw new Error(`bad database suffix ${suffix}`);
-  const name = `ue_e2e_${suffix}`;
+  const name = `${options.prefix ?? 'ue_e2e_'}${suffix}`;
+  const encoding = options.encoding
+    ? ` ENCODING '${options.encoding}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`
+    : '';
   await withAdmin(async (admin) => {
     await dropDatabase(admin, name);
-    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.query(`CREATE DATABASE "${name}"${encoding}`);
   });
   const url = new URL(ADMIN_DSN);
   url.password = SENTINEL_PASSWORD;
