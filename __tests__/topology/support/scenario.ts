@@ -117,6 +117,24 @@ export function startScenario(
   });
 }
 
+/**
+ * Resolves when `marker` appears (a test parked mid-run wrote it); rejects, with the run's output,
+ * if the run ends first.
+ */
+export async function untilParked(started: StartedJest, marker: string): Promise<void> {
+  let ended = false;
+  const endedEarly = started.done.then((run) => {
+    ended = true;
+    return run;
+  });
+  const deadline = Date.now() + 150_000;
+  while (!fs.existsSync(marker)) {
+    if (ended) throw new Error(`the run ended before ${marker}\n${describeRun(await endedEarly)}`);
+    if (Date.now() > deadline) throw new Error(`${marker} did not appear in 150 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** `user-engine-live <args>` (built) in `project`, with the env a run of this scenario gets. */
 export function runCli(
   db: { name: string },
@@ -180,8 +198,4 @@ export async function expectNothingWritten(db: ScenarioDb): Promise<void> {
 export async function expectCleanAfterPass(db: ScenarioDb): Promise<void> {
   expect(await db.leftovers()).toEqual({ runSchemas: [], ledgerRows: 0, backends: 0 });
   expect(await db.canarySnapshot()).toBe(db.canaries);
-}
-
-export function readIfExists(file: string): string {
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
 }

@@ -1,0 +1,84 @@
+/**
+ * Topology: PgBouncer 1.18 in front of the machine's PostgreSQL. Session mode (as Debian ships
+ * it: no startup parameter ignored) and transaction mode with `options` ignored (the usual
+ * setting, which silently drops a `search_path` sent at startup) must both pass the shared suite
+ * with both drivers, with every unqualified name resolving to the run schema, never to the
+ * provider's `public.user_engine_*` canaries. Two concurrent runs through the transaction pooler
+ * keep to their own schemas: neither one's GC drops the other's.
+ */
+import { startPgBouncer, type PgBouncer } from '../support/pgbouncer';
+import { describeTopology } from './gate';
+import {
+  DRIVERS,
+  assertBuilt,
+  describeRun,
+  expectCleanAfterPass,
+  expectPassed,
+  providerProject,
+  removeProjects,
+  runScenario,
+  scenarioDb,
+  startScenario,
+  type ScenarioDb,
+} from './support/scenario';
+
+jest.setTimeout(300_000);
+
+const FULL_SUITE = 60;
+
+describeTopology.each([
+  { mode: 'session' as const, ignoreStartupParameters: undefined },
+  { mode: 'transaction' as const, ignoreStartupParameters: 'extra_float_digits,options' },
+])('PgBouncer in $mode mode', ({ mode, ignoreStartupParameters }) => {
+  let db: ScenarioDb;
+  let bouncer: PgBouncer;
+  let project: string;
+
+  beforeAll(async () => {
+    assertBuilt();
+    db = await scenarioDb(`pgbouncer_${mode}`);
+    bouncer = await startPgBouncer({ mode, ignoreStartupParameters });
+    project = providerProject();
+  });
+  afterAll(async () => {
+    removeProjects();
+    await bouncer?.stop();
+    await db?.drop();
+  });
+
+  test.each(DRIVERS)(
+    'the shared suite passes with %s; nothing of the run is left',
+    async (driver) => {
+      const run = await runScenario(db, bouncer.dsnFor(db.name), project, { driver });
+      expectPassed(run, FULL_SUITE);
+      await expectCleanAfterPass(db);
+    },
+  );
+
+  if (mode === 'transaction') {
+    test('two concurrent runs both pass and neither drops the other', async () => {
+      const dsn = bouncer.dsnFor(db.name);
+      const started = [providerProject(), providerProject()].map((p) => startScenario(db, dsn, p));
+      // Both runs had worker schemas at the same time (two run ids seen), and both passed: a GC
+      // that took the other run's schemas would have failed its tests.
+      const seen = new Set<string>();
+      const watch = setInterval(() => {
+        db.query<{ nspname: string }>(
+          `SELECT nspname FROM pg_namespace WHERE nspname ~ '^user_engine_live_[a-z0-9]+_[0-9]+$'`,
+        ).then(
+          (rows) => rows.forEach((row) => seen.add(row.nspname)),
+          () => undefined,
+        );
+      }, 200);
+      const runs = await Promise.all(started.map((s) => s.done));
+      clearInterval(watch);
+      for (const run of runs) {
+        if (run.code !== 0) throw new Error(describeRun(run));
+        expectPassed(run, FULL_SUITE);
+      }
+      const runIds = new Set([...seen].map((schema) => schema.split('_')[3]));
+      expect(runIds.size).toBe(2);
+      await expectCleanAfterPass(db);
+    });
+  }
+});
