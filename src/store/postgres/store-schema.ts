@@ -65,11 +65,6 @@ export class StoreSchemaResolver {
       };
   }
 
-  /** The schema when already known without a round trip (explicit option or connection). */
-  get known(): ResolvedStoreSchema | undefined {
-    return this.#fixed;
-  }
-
   resolve(): Promise<ResolvedStoreSchema> {
     if (this.#fixed) return Promise.resolve(this.#fixed);
     this.#pending ??= this.#askServer().catch((error: unknown) => {
