@@ -7,6 +7,9 @@ const re = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** An identifier as the preset may print it: bare or double-quoted. */
 const id = (name: string) => `"?${re(name)}"?`;
 
+/** Where the preset keeps its run ledger (a schema the bootstrap creates and records). */
+export const LEDGER = { schema: 'user_engine_live', table: 'ledger' } as const;
+
 export const EXPECTED = {
   /** A role without CREATE on the database: named, with the exact GRANT. */
   missingCreate: (role: string, db: string) =>

@@ -1,0 +1,137 @@
+/**
+ * Topology: a database where the provider already has things the preset must never touch.
+ * A table the bootstrap did not create, in the ledger's place, is refused before any write (run,
+ * gc and doctor name it) and comes out byte-identical. Provider objects that depend on a kept run
+ * schema (a view, a foreign key, a column of its row type) make gc leave that schema and name
+ * them, instead of cascading into them.
+ */
+import * as path from 'path';
+import { describeTopology } from './gate';
+import { EXPECTED, LEDGER } from './support/expected';
+import { QUICK_TEST } from './support/provider-tests';
+import {
+  assertBuilt,
+  expectPassed,
+  expectRefused,
+  providerProject,
+  removeProjects,
+  runCli,
+  runScenario,
+  scenarioDb,
+  smallProject,
+  startScenario,
+  untilParked,
+  type ScenarioDb,
+} from './support/scenario';
+
+jest.setTimeout(300_000);
+
+const LEDGER_NAME = `${LEDGER.schema}.${LEDGER.table}`;
+
+/** Rows and definition of one relation, to prove it was neither written nor altered. */
+async function relationPrint(db: ScenarioDb, relation: string): Promise<string> {
+  const [row] = await db.query<{ print: string }>(
+    `SELECT (SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum)
+               FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped)
+            || ' | ' || (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))
+                           FROM ${relation} t) AS print`,
+    [relation],
+  );
+  return row.print;
+}
+
+describeTopology('provider objects around the preset', () => {
+  const databases: ScenarioDb[] = [];
+  beforeAll(() => assertBuilt());
+  afterAll(async () => {
+    removeProjects();
+    for (const db of databases) await db.drop();
+  });
+
+  test('a foreign table in the ledger’s place: run, gc and doctor refuse it and name it', async () => {
+    const db = await scenarioDb('foreign_ledger');
+    databases.push(db);
+    await db.query(
+      `CREATE SCHEMA ${LEDGER.schema};
+       CREATE TABLE ${LEDGER_NAME} (run_id text PRIMARY KEY, note text);
+       INSERT INTO ${LEDGER_NAME} VALUES ('provider-row', 'not the preset''s ledger')`,
+    );
+    const before = await relationPrint(db, LEDGER_NAME);
+    const project = smallProject({ 'quick.test.js': QUICK_TEST });
+    const message = EXPECTED.foreignLedger(LEDGER_NAME);
+
+    const doctor = await runCli(db, db.dsn, project, ['doctor']);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(message);
+
+    const run = await runScenario(db, db.dsn, project);
+    expectRefused(run, project, message);
+
+    const gc = await runCli(db, db.dsn, project, ['gc']);
+    expect(gc.code).toBe(1);
+    expect(gc.stderr).toMatch(message);
+
+    expect(await relationPrint(db, LEDGER_NAME)).toBe(before);
+    expect(await db.written()).toEqual([`schema ${LEDGER.schema}`]);
+    expect(await db.canarySnapshot()).toBe(db.canaries);
+  });
+
+  test('a view, a foreign key and a row-type column over a kept run schema: gc leaves it, names them', async () => {
+    const db = await scenarioDb('dependents');
+    databases.push(db);
+    // A crashed run keeps its schemas.
+    const doomedProject = providerProject();
+    const marker = path.join(doomedProject, 'hang-marker.txt');
+    const doomed = startScenario(db, db.dsn, doomedProject, { env: { E2E_HANG_MARKER: marker } });
+    await untilParked(doomed, marker);
+    doomed.kill('SIGKILL');
+    await doomed.done;
+    const kept = (
+      await db.query<{ nspname: string }>(
+        `SELECT nspname FROM pg_namespace WHERE nspname ~ '^user_engine_live_[a-z0-9]+_[0-9]+$'
+          AND to_regclass(quote_ident(nspname) || '.user_engine_users') IS NOT NULL ORDER BY 1`,
+      )
+    ).map((row) => row.nspname);
+    expect(kept.length).toBeGreaterThan(0);
+    const target = kept[0];
+    // The provider builds on it (as one might on a schema left around for a post-mortem).
+    await db.query(
+      `CREATE VIEW provider_billing.run_user_emails AS SELECT email FROM "${target}".user_engine_users;
+       CREATE TABLE provider_billing.account_links (
+         user_id uuid CONSTRAINT account_links_user_fk REFERENCES "${target}".user_engine_users (id));
+       CREATE TABLE provider_billing.user_snapshots (snapshot "${target}".user_engine_users);`,
+    );
+    const canaries = await db.canarySnapshot();
+    const project = smallProject({ 'quick.test.js': QUICK_TEST });
+
+    const doctor = await runCli(db, db.dsn, project, ['doctor']);
+    expect(doctor.stdout).toMatch(EXPECTED.dependents(target, 'provider_billing.run_user_emails'));
+
+    const gc = await runCli(db, db.dsn, project, ['gc']);
+    if (gc.code !== 0) throw new Error(`gc failed: ${gc.stderr}\n${gc.stdout}`);
+    const gcOutput = `${gc.stdout}\n${gc.stderr}`;
+    for (const dependent of [
+      'provider_billing.run_user_emails',
+      'account_links_user_fk',
+      'provider_billing.user_snapshots',
+    ]) {
+      expect(gcOutput).toMatch(EXPECTED.dependents(target, dependent));
+    }
+
+    // The next run leaves it too, names it, and passes.
+    const run = await runScenario(db, db.dsn, project);
+    expectPassed(run, 1);
+    expect(`${run.stdout}\n${run.stderr}`).toMatch(
+      EXPECTED.dependents(target, 'provider_billing.run_user_emails'),
+    );
+
+    const left = (
+      await db.query<{ nspname: string }>(
+        `SELECT nspname FROM pg_namespace WHERE nspname ~ '^user_engine_live_[a-z0-9]+_[0-9]+' ORDER BY 1`,
+      )
+    ).map((row) => row.nspname);
+    // Only the schema with dependents is left; the crashed run's other schemas were collected.
+    expect(left).toEqual([target]);
+    expect(await db.canarySnapshot()).toBe(canaries);
+  });
+});
