@@ -4,12 +4,13 @@
  * search_path (the bouncer would drop it anyway; a check below proves it does); the store gets
  * its schema from its `schema` option only. The database's `public` holds `user_engine_*` decoys
  * with canary rows, where an unqualified name would land; they must come out byte-identical.
- * Skipped without a live DSN or without pgbouncer (`bash .ci/ensure-pgbouncer` installs it).
+ * Skipped without a live DSN or without /usr/sbin/pgbouncer.
  */
 import { runStoreConformance } from '../../src/conformance';
 import { createConnection, quoteIdentifier } from '../../src/driver';
 import type { Connection, DriverName } from '../../src/driver';
 import { PostgresUserEngineStore } from '../../src/store/postgres/postgres-store';
+import { parseDsn } from '../../src/driver/dsn';
 import { pgBouncerBinary, startPgBouncer, type PgBouncer } from '../support/pgbouncer';
 import { fingerprint, oddSchemaName } from './schema-isolation';
 import { adminConnection, LIVE_DSN, liveDsn } from './support';
@@ -37,14 +38,10 @@ describeBouncer('PostgresUserEngineStore through PgBouncer 1.18, transaction mod
     const { user } = await decoys.upsertUser({ email: 'canary@provider.io', displayName: 'C' });
     await decoys.linkIdentity({ userId: user.id, provider: 'canary', subject: 'c-1' });
     before = await fingerprint(admin, 'public');
-    const upstream = new URL(liveDsn());
     bouncer = await startPgBouncer({
       mode: 'transaction',
       ignoreStartupParameters: 'extra_float_digits,options',
-      users: { [decodeURIComponent(upstream.username || 'postgres')]: '' },
-      upstreamHost: upstream.hostname,
-      upstreamPort: Number(upstream.port || 5432),
-      poolSize: 10,
+      upstreamPort: parseDsn(liveDsn()).port,
     });
   });
 
@@ -58,7 +55,7 @@ describeBouncer('PostgresUserEngineStore through PgBouncer 1.18, transaction mod
   });
 
   async function throughBouncer(driver: DriverName, max: number, schema?: string) {
-    return createConnection((bouncer as PgBouncer).dsnThrough(liveDsn()), {
+    return createConnection((bouncer as PgBouncer).dsnFor(parseDsn(liveDsn()).database), {
       driver,
       max,
       ...(schema === undefined ? {} : { schema }),

@@ -42,11 +42,6 @@ export interface PgBouncer {
   readonly pid: number;
   /** `postgres://user:password@127.0.0.1:<port>/<db>`, the password from the userlist. */
   dsnFor(db: string, user?: string): string;
-  /**
-   * `dsn` with host and port replaced by the bouncer's (user, password, database and parameters
-   * kept); its user must be in the userlist.
-   */
-  dsnThrough(dsn: string): string;
   /** Adds (or changes) a user in the userlist and reloads PgBouncer (SIGHUP). */
   addUser(name: string, password: string): Promise<void>;
   /** PgBouncer's log so far, for failure messages. */
@@ -135,12 +130,6 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
           throw new Error(`pgbouncer: user ${user} is not in its userlist`);
         const auth = `${encodeURIComponent(user)}:${encodeURIComponent(password)}`;
         return `postgres://${auth}@127.0.0.1:${port}/${encodeURIComponent(db)}`;
-      },
-      dsnThrough: (dsn) => {
-        const url = new URL(dsn);
-        url.hostname = '127.0.0.1';
-        url.port = String(port);
-        return url.toString();
       },
       addUser: async (name, password) => {
         users[name] = password;
