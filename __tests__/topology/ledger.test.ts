@@ -18,6 +18,8 @@ import {
   runCli,
   runScenario,
   scenarioDb,
+  shortLease,
+  sleep,
   smallProject,
   startScenario,
   untilParked,
@@ -26,7 +28,9 @@ import {
 
 jest.setTimeout(300_000);
 
-const LEDGER_NAME = `${LEDGER.schema}.${LEDGER.table}`;
+const LEDGER_RUNS = `${LEDGER.schema}.${LEDGER.runs}`;
+/** A crashed run's lease, and the grace gc and the next run give it. */
+const LEASE_MS = 2000;
 
 /** Rows and definition of one relation, to prove it was neither written nor altered. */
 async function relationPrint(db: ScenarioDb, relation: string): Promise<string> {
@@ -53,12 +57,12 @@ describeTopology('provider objects around the preset', () => {
     databases.push(db);
     await db.query(
       `CREATE SCHEMA ${LEDGER.schema};
-       CREATE TABLE ${LEDGER_NAME} (run_id text PRIMARY KEY, note text);
-       INSERT INTO ${LEDGER_NAME} VALUES ('provider-row', 'not the preset''s ledger')`,
+       CREATE TABLE ${LEDGER_RUNS} (run_id text PRIMARY KEY, note text);
+       INSERT INTO ${LEDGER_RUNS} VALUES ('provider-row', 'not the preset''s ledger')`,
     );
-    const before = await relationPrint(db, LEDGER_NAME);
+    const before = await relationPrint(db, LEDGER_RUNS);
     const project = smallProject({ 'quick.test.js': QUICK_TEST });
-    const message = EXPECTED.foreignLedger(LEDGER_NAME);
+    const message = EXPECTED.foreignLedger(LEDGER.schema);
 
     const doctor = await runCli(db, db.dsn, project, ['doctor']);
     expect(doctor.code).toBe(1);
@@ -71,7 +75,7 @@ describeTopology('provider objects around the preset', () => {
     expect(gc.code).toBe(1);
     expect(gc.stderr).toMatch(message);
 
-    expect(await relationPrint(db, LEDGER_NAME)).toBe(before);
+    expect(await relationPrint(db, LEDGER_RUNS)).toBe(before);
     expect(await db.written()).toEqual([`schema ${LEDGER.schema}`]);
     expect(await db.canarySnapshot()).toBe(db.canaries);
   });
@@ -82,7 +86,9 @@ describeTopology('provider objects around the preset', () => {
     // A crashed run keeps its schemas.
     const doomedProject = providerProject();
     const marker = path.join(doomedProject, 'hang-marker.txt');
-    const doomed = startScenario(db, db.dsn, doomedProject, { env: { E2E_HANG_MARKER: marker } });
+    const doomed = startScenario(db, db.dsn, doomedProject, {
+      env: { E2E_HANG_MARKER: marker, ...shortLease(LEASE_MS) },
+    });
     await untilParked(doomed, marker);
     doomed.kill('SIGKILL');
     await doomed.done;
@@ -102,12 +108,14 @@ describeTopology('provider objects around the preset', () => {
        CREATE TABLE provider_billing.user_snapshots (snapshot "${target}".user_engine_users);`,
     );
     const canaries = await db.canarySnapshot();
-    const project = smallProject({ 'quick.test.js': QUICK_TEST });
+    const project = smallProject({ 'quick.test.js': QUICK_TEST }, LEASE_MS);
+    // Its lease runs out, then the grace period.
+    await sleep(2 * LEASE_MS + 500);
 
     const doctor = await runCli(db, db.dsn, project, ['doctor']);
     expect(doctor.stdout).toMatch(EXPECTED.dependents(target, 'provider_billing.run_user_emails'));
 
-    const gc = await runCli(db, db.dsn, project, ['gc']);
+    const gc = await runCli(db, db.dsn, project, ['gc', '--grace-ms', String(LEASE_MS)]);
     if (gc.code !== 0) throw new Error(`gc failed: ${gc.stderr}\n${gc.stdout}`);
     const gcOutput = `${gc.stdout}\n${gc.stderr}`;
     for (const dependent of [

@@ -22,6 +22,8 @@ import {
   runCli,
   runScenario,
   scenarioDb,
+  shortLease,
+  sleep,
   smallProject,
   startScenario,
   untilParked,
@@ -31,6 +33,8 @@ import {
 jest.setTimeout(300_000);
 
 const FULL_SUITE = 60;
+/** A crashed run's lease, and the grace gc and the next run give it. */
+const LEASE_MS = 2000;
 
 describeTopology('least-privilege roles', () => {
   const roles: TestRole[] = [];
@@ -91,7 +95,7 @@ describeTopology('least-privilege roles', () => {
     const doomedProject = providerProject();
     const marker = path.join(doomedProject, 'hang-marker.txt');
     const doomed = startScenario(db, crashed.dsn(), doomedProject, {
-      env: { E2E_HANG_MARKER: marker },
+      env: { E2E_HANG_MARKER: marker, ...shortLease(LEASE_MS) },
     });
     await untilParked(doomed, marker);
     doomed.kill('SIGKILL');
@@ -106,12 +110,14 @@ describeTopology('least-privilege roles', () => {
     ).map((row) => row.nspname);
     expect(orphans.length).toBeGreaterThan(0);
 
-    const project = smallProject({ 'quick.test.js': QUICK_TEST });
+    // Its lease runs out, then the grace period: from now on it counts as crashed.
+    await sleep(2 * LEASE_MS + 500);
+    const project = smallProject({ 'quick.test.js': QUICK_TEST }, LEASE_MS);
     const run = await runScenario(db, other.dsn(), project);
     expectPassed(run, 1);
     expect(`${run.stdout}\n${run.stderr}`).toMatch(EXPECTED.otherOwner(orphans[0], crashed.name));
 
-    const gc = await runCli(db, other.dsn(), project, ['gc']);
+    const gc = await runCli(db, other.dsn(), project, ['gc', '--grace-ms', String(LEASE_MS)]);
     if (gc.code !== 0) throw new Error(`gc failed: ${gc.stderr}\n${gc.stdout}`);
     expect(`${gc.stdout}\n${gc.stderr}`).toMatch(EXPECTED.otherOwner(orphans[0], crashed.name));
 

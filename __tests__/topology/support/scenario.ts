@@ -66,10 +66,20 @@ export function bodyLog(project: string): string {
   return path.join(project, 'bodies.log');
 }
 
-/** A project with only `tests` (file name → source); bodies log to `bodyLog(project)`. */
-export function smallProject(tests: Record<string, string>): string {
-  return faultsProject({ tests });
+/**
+ * A project with only `tests` (file name → source); bodies log to `bodyLog(project)`. With
+ * `leaseMs`, its runs take that lease and wait that long past another run's expired lease before
+ * collecting it (crash scenarios; the default is 30 s).
+ */
+export function smallProject(tests: Record<string, string>, leaseMs?: number): string {
+  const options = leaseMs === undefined ? {} : { userEngineLive: { leaseMs } };
+  return faultsProject({ tests, config: { testEnvironmentOptions: options } });
 }
+
+/** Env that gives the e2e provider fixture a short lease (see its jest.config.js). */
+export const shortLease = (leaseMs: number) => ({ E2E_LEASE_MS: String(leaseMs) });
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ScenarioRunOptions {
   driver?: Driver;
