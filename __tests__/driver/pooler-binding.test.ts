@@ -7,14 +7,14 @@ import { createConnection, DRIVER_NAMES, probePoolingMode } from '../../src/driv
 import type { BoundConnection, DriverName } from '../../src/driver';
 import { LIVE_DSN, liveDsn } from '../postgres/support';
 import {
-  hasPgBouncer,
+  pgBouncerBinary,
   startPgBouncer,
+  type PgBouncer,
   type PoolMode,
-  type RunningPgBouncer,
 } from '../support/pgbouncer';
 
 const DATABASE = 'ue_drv_pool';
-const describePooler = LIVE_DSN && hasPgBouncer ? describe : describe.skip;
+const describePooler = LIVE_DSN && pgBouncerBinary() ? describe : describe.skip;
 
 /** The live DSN pointed at `database` on the same server. */
 function directDsn(database: string): string {
@@ -83,7 +83,7 @@ function expectBoundTo(seen: Where[], schema: 'a' | 'b'): void {
 describePooler('schema and settings binding behind PgBouncer (live)', () => {
   let admin: BoundConnection;
   let setup: BoundConnection;
-  const bouncers = new Map<PoolMode, RunningPgBouncer>();
+  const bouncers = new Map<PoolMode, PgBouncer>();
 
   beforeAll(async () => {
     admin = await createConnection(liveDsn(), { driver: 'pg', max: 1 });
@@ -99,8 +99,15 @@ describePooler('schema and settings binding behind PgBouncer (live)', () => {
       CREATE SCHEMA ue_drv_b; CREATE TABLE ue_drv_b.whose (owner text); INSERT INTO ue_drv_b.whose VALUES ('b');
       CREATE TABLE ue_drv_b.whose_log (owner text, n int)`);
     // Two server sessions for the four clients' pools: they must share them.
-    bouncers.set('transaction', await startPgBouncer({ mode: 'transaction', poolSize: 2 }));
-    bouncers.set('session', await startPgBouncer({ mode: 'session', poolSize: 8 }));
+    const ignoreStartupParameters = 'extra_float_digits,options';
+    bouncers.set(
+      'transaction',
+      await startPgBouncer({ mode: 'transaction', ignoreStartupParameters, poolSize: 2 }),
+    );
+    bouncers.set(
+      'session',
+      await startPgBouncer({ mode: 'session', ignoreStartupParameters, poolSize: 8 }),
+    );
   }, 30_000);
 
   afterAll(async () => {
