@@ -89,6 +89,19 @@ export const identitySpecs: SpecGroup = {
         expect(await store.findUserByIdentity('oidc', 'abc')).toEqual(b);
       },
     ),
+    spec(
+      'identity lookups are exact: a subject differing only in case finds nothing',
+      ['C-ident-5', 'C-ident-7', 'C-input-7'],
+      async ({ store }) => {
+        const user = await seedUser(store, 'exact@x.io');
+        await store.linkIdentity({ userId: user.id, provider: 'oidc', subject: 'abc' });
+        expect(await store.findUserByIdentity('oidc', 'ABC')).toBeNull();
+        expect(await store.findUserByIdentity('oidc', 'Abc')).toBeNull();
+        expect(await store.findUserByIdentity('oidc', 'abc ')).toBeNull();
+        expect(await store.unlinkIdentity('oidc', 'ABC')).toBe(false);
+        expect(await store.findUserByIdentity('oidc', 'abc')).toEqual(user);
+      },
+    ),
     spec('one subject under two providers is two identities', ['C-ident-5'], async ({ store }) => {
       const a = await seedUser(store, 'a@x.io');
       const b = await seedUser(store, 'b@x.io');

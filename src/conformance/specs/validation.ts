@@ -176,6 +176,12 @@ const NAME_CASES: Spec[] = [
   rejects('a 201-character display name', upsertName(`${NAME_200}x`), 'displayName', 'too_long'),
   rejects('a display name with NUL', upsertName('a\u0000b'), 'displayName', 'nul_character'),
   rejects('a non-string display name', upsertName(null), 'displayName', 'not_a_string'),
+  rejects(
+    'a display name with a lone surrogate',
+    upsertName('a\uDC00b'),
+    'displayName',
+    'lone_surrogate',
+  ),
   acceptsUser('a 200-character display name', { email: 'v@x.io', displayName: NAME_200 }),
   acceptsUser('a 200-character display name padded with spaces', {
     email: 'v@x.io',
