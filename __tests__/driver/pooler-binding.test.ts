@@ -14,8 +14,6 @@ import {
 } from '../support/pgbouncer';
 
 const DATABASE = 'ue_drv_pool';
-/** The usual pooled setting: the `options` startup packet is dropped. */
-const IGNORED = 'extra_float_digits,options';
 const describePooler = LIVE_DSN && pgBouncerBinary() ? describe : describe.skip;
 
 /** The live DSN pointed at `database` on the same server. */
@@ -101,13 +99,14 @@ describePooler('schema and settings binding behind PgBouncer (live)', () => {
       CREATE SCHEMA ue_drv_b; CREATE TABLE ue_drv_b.whose (owner text); INSERT INTO ue_drv_b.whose VALUES ('b');
       CREATE TABLE ue_drv_b.whose_log (owner text, n int)`);
     // Two server sessions for the four clients' pools: they must share them.
+    const ignoreStartupParameters = 'extra_float_digits,options';
     bouncers.set(
       'transaction',
-      await startPgBouncer({ mode: 'transaction', poolSize: 2, ignoreStartupParameters: IGNORED }),
+      await startPgBouncer({ mode: 'transaction', ignoreStartupParameters, poolSize: 2 }),
     );
     bouncers.set(
       'session',
-      await startPgBouncer({ mode: 'session', poolSize: 8, ignoreStartupParameters: IGNORED }),
+      await startPgBouncer({ mode: 'session', ignoreStartupParameters, poolSize: 8 }),
     );
   }, 30_000);
 
