@@ -61,14 +61,17 @@ describeLiveDb('doctor against a live server', () => {
           'database',
           'create-privilege',
           'advisory-locks',
+          'read-only',
+          'encoding',
           'ledger',
+          'session-settings',
           'reset-plan',
         ]),
       );
       expect(report.server).toMatchObject({ database: 'ue_cli_test', currentSchema: 'public' });
       expect(report.server?.versionNum).toBeGreaterThanOrEqual(130000);
       expect(report.drivers).toMatchObject({ pg: true, postgres: true, selected: 'pg' });
-      expect(report.ledger).toEqual({ table: 'public.user_engine_live_ledger', present: false });
+      expect(report.ledger).toEqual({ schema: 'user_engine_live', state: 'absent', owner: null });
       expect(report.checks.find((check) => check.name === 'ledger')?.detail).toMatch(/absent/);
       expect(report.target?.redactedDsn).toContain(':***@');
       expect(text).toContain('reset plan (DRY RUN: nothing was changed)');
@@ -102,14 +105,16 @@ describeLiveDb('doctor against a live server', () => {
       const crashed = await crashedRun(db.dsn, 2);
       const catalog = await catalogSnapshot(db);
       const canaries = await canarySnapshot(db);
-      const ledger = await db.query(
-        'SELECT * FROM public.user_engine_live_ledger ORDER BY schema_name',
-      );
+      const ledger = await db.query('SELECT * FROM user_engine_live.schemas ORDER BY schema_name');
 
       const { code, report } = await doctorJson();
 
       expect(code).toBe(0);
-      expect(report.ledger).toEqual({ table: 'public.user_engine_live_ledger', present: true });
+      expect(report.ledger).toEqual({
+        schema: 'user_engine_live',
+        state: 'ours',
+        owner: 'postgres',
+      });
       const plan = report.resetPlan ?? [];
       expect(
         plan.filter((entry) => entry.action === 'drop-schema').map((entry) => entry.object),
@@ -122,9 +127,9 @@ describeLiveDb('doctor against a live server', () => {
       }
       expect(await catalogSnapshot(db)).toEqual(catalog);
       expect(await canarySnapshot(db)).toBe(canaries);
-      expect(
-        await db.query('SELECT * FROM public.user_engine_live_ledger ORDER BY schema_name'),
-      ).toEqual(ledger);
+      expect(await db.query('SELECT * FROM user_engine_live.schemas ORDER BY schema_name')).toEqual(
+        ledger,
+      );
     },
     LIVE_TIMEOUT_MS,
   );

@@ -12,6 +12,7 @@ import type { LiveOptions } from '../live/config';
 import { createStatementRecorder, formatDiagnostics } from '../live/diagnostics';
 import { applicationName, quoteIdent, workerSchemaName } from '../live/isolation';
 import { resetWorkerSchema } from '../live/reset';
+import { describeKept } from '../live/schema-drop';
 import { readRunState, type RunState } from '../live/run-state';
 import { MANAGED_TABLES, type RecordCounts, type UserEngineStore } from '../store/contract';
 import type { FreshSchema, WorkerBridge } from './bridge';
@@ -124,7 +125,6 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
         workerId,
         host: hostname(),
         pid: process.pid,
-        ledgerSchema: state.ledgerSchema,
       });
       ensuredSchemas.add(schema);
     }
@@ -136,7 +136,7 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
 
   /** Closers of the fresh pools this file opened and has not disposed of. */
   const freshPools = new Set<() => Promise<void>>();
-  const ledger = { runId: state.runId, ledgerSchema: state.ledgerSchema };
+  const ledger = { runId: state.runId };
 
   const openFreshSchema = async (): Promise<FreshSchema> => {
     const { schema: fresh, n } = await createFreshSchema(connection, {
@@ -148,7 +148,10 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
     });
     nextFresh.set(state.runId, n + 1);
     const drop = async (): Promise<void> => {
-      await dropFreshSchema(connection, { ...ledger, schema: fresh });
+      const { dependents } = await dropFreshSchema(connection, { ...ledger, schema: fresh });
+      // Kept with its ledger row, so `gc` and `doctor` name it too; the test itself is not failed.
+      if (dependents.length > 0)
+        process.stderr.write(`[user-engine-live] ${describeKept(fresh, dependents)}\n`);
     };
     let pool: Connection;
     try {
