@@ -84,7 +84,8 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     await connection.query(`CREATE TABLE ${quoteIdentifier(schema)}.t (k int)`);
     if (crash) {
       await connection.close();
-      await new Promise((resolve) => setTimeout(resolve, 1100));
+      // Expired, and past the 1 s grace the next run (leaseMs 1000) gives it.
+      await new Promise((resolve) => setTimeout(resolve, 2100));
     }
     return { runId, schema };
   }
@@ -118,9 +119,9 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     expect(error.message).toContain(`the ledger table ${RUNS}`);
     expect(error.message).toContain(`live run ${other.runId}`);
     expect(error.message).toContain(`backend pid ${pid}`);
+    await holders.pop()?.end();
     // Nothing half-done: this run has no row, so it can simply be retried.
     expect(await leaseStatus(connection, runId)).toBe('gone');
-    await holders.pop()?.end();
     await expect(beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS })).resolves.toEqual(
       expect.objectContaining({ runId }),
     );

@@ -39,7 +39,6 @@ interface Facts {
   can_create: boolean;
   encoding: string;
   in_recovery: boolean;
-  read_only: string;
   default_read_only: string;
   settings: Record<string, string> | string;
 }
@@ -51,7 +50,6 @@ async function readFacts(q: Queryable): Promise<Facts> {
             has_database_privilege(current_user, current_database(), 'CREATE') AS can_create,
             (SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()) AS encoding,
             pg_is_in_recovery() AS in_recovery,
-            current_setting('transaction_read_only') AS read_only,
             current_setting('default_transaction_read_only') AS default_read_only,
             (SELECT json_object_agg(name, setting) FROM pg_settings WHERE name = ANY($1::text[])) AS settings`,
     [names],
@@ -91,7 +89,9 @@ function readOnlyCheck(f: Facts): PreflightCheck {
         'Nothing was written. Point USER_ENGINE_LIVE_DSN at the primary',
     };
   }
-  if (f.read_only === 'on' || f.default_read_only === 'on') {
+  // The role's default, not `transaction_read_only`: doctor reads these facts inside its own READ
+  // ONLY transaction, while a run's sessions start with the default.
+  if (f.default_read_only === 'on') {
     return {
       name: 'read-only',
       status: 'fail',
