@@ -40,7 +40,7 @@ const DRIVERS = ['pg', 'postgres'] as const;
  * The runs' lease: a run that dies mid-test stops renewing it, and the next run (same lease, so
  * the same grace) collects its schemas once it has been expired that long.
  */
-const LEASE_MS = 2000;
+const LEASE_MS = 4000;
 
 interface Finished {
   run: JestRun | undefined;

@@ -102,8 +102,15 @@ export async function beginRun(
   const { leaseMs } = leaseTiming({ leaseMs: options.leaseMs });
   await assertPreflight(conn);
   await ensureLedger(conn, lockTimeoutMs);
-  const runs: LockScope = { target: ledgerTarget('runs') };
-  await inBoundedTransaction(conn, runs, lockTimeoutMs, (tx) =>
+  // Collect first, then open the lease: dropping crashed runs' schemas can take a while, and the
+  // heartbeat only starts once this returns, so the lease must begin at the end.
+  const { runs, skipped } = await collectCrashedRuns(conn, {
+    graceMs: leaseMs,
+    lockTimeoutMs,
+    exceptRunId: runId,
+  });
+  const scope: LockScope = { target: ledgerTarget('runs') };
+  await inBoundedTransaction(conn, scope, lockTimeoutMs, (tx) =>
     openLease(tx, {
       runId,
       leaseMs,
@@ -111,23 +118,13 @@ export async function beginRun(
       pid: options.pid ?? process.pid,
     }),
   );
-  try {
-    const { runs, skipped } = await collectCrashedRuns(conn, {
-      graceMs: leaseMs,
-      lockTimeoutMs,
-      exceptRunId: runId,
-    });
-    return {
-      runId,
-      ledgerSchema: LEDGER_SCHEMA,
-      collected: runs.flatMap((r) => r.schemas),
-      kept: runs.flatMap((r) => r.kept),
-      skipped,
-    };
-  } catch (error) {
-    await endRun(conn, { runId, lockTimeoutMs }).catch(() => undefined);
-    throw error;
-  }
+  return {
+    runId,
+    ledgerSchema: LEDGER_SCHEMA,
+    collected: runs.flatMap((r) => r.schemas),
+    kept: runs.flatMap((r) => r.kept),
+    skipped,
+  };
 }
 
 export interface EndRunOptions {
