@@ -43,8 +43,3 @@ export function schemaLockKey(schema: string): AdvisoryKey {
 export function resetFunctionLockKey(schema: string): AdvisoryKey {
   return { namespace: RESET_FUNCTION_LOCK_NAMESPACE, key: lockKeyOf(schema) };
 }
-
-/** The statement taking `key` for the current transaction (its two halves as literals). */
-export function advisoryXactLockSql(key: AdvisoryKey): string {
-  return `SELECT pg_advisory_xact_lock(${key.namespace}, ${key.key})`;
-}
