@@ -19,6 +19,10 @@ jest.setTimeout(240_000);
 
 const ROLE_OK = 'ue_live_e2e_cc';
 const ROLE_NO_CREATE = 'ue_live_e2e_nocreate';
+/** CONNECT+CREATE, with role defaults that would break a run if the preset did not override them. */
+const ROLE_HOSTILE_DEFAULTS = 'ue_live_e2e_defaults';
+const ROLE_READ_ONLY = 'ue_live_e2e_readonly';
+const ROLES = [ROLE_OK, ROLE_NO_CREATE, ROLE_HOSTILE_DEFAULTS, ROLE_READ_ONLY];
 
 function asRole(dsn: string, role: string): string {
   const url = new URL(dsn);
@@ -42,12 +46,18 @@ describeWithDatabase('a provider run under least-privilege roles', () => {
     assertBuilt();
     db = await createE2eDatabase('roles');
     await db.plantCanaries();
-    for (const role of [ROLE_OK, ROLE_NO_CREATE]) {
+    for (const role of ROLES) {
       await db.query(`DROP ROLE IF EXISTS ${role}`);
       await db.query(`CREATE ROLE ${role} LOGIN`);
       await db.query(`GRANT CONNECT ON DATABASE ${db.name} TO ${role}`);
+      if (role !== ROLE_NO_CREATE) await db.query(`GRANT CREATE ON DATABASE ${db.name} TO ${role}`);
     }
-    await db.query(`GRANT CREATE ON DATABASE ${db.name} TO ${ROLE_OK}`);
+    await db.query(
+      `ALTER ROLE ${ROLE_HOSTILE_DEFAULTS} SET idle_session_timeout = '1s'; ` +
+        `ALTER ROLE ${ROLE_HOSTILE_DEFAULTS} SET default_transaction_isolation = 'serializable'; ` +
+        `ALTER ROLE ${ROLE_HOSTILE_DEFAULTS} SET idle_in_transaction_session_timeout = '1s'`,
+    );
+    await db.query(`ALTER ROLE ${ROLE_READ_ONLY} SET default_transaction_read_only = on`);
   });
   afterAll(async () => {
     removeProjects();
@@ -117,6 +127,35 @@ describeWithDatabase('a provider run under least-privilege roles', () => {
         `SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'user_engine_live'`,
       ),
     ).toEqual([{ owner: ROLE_OK }]);
+    expect(await db.canarySnapshot()).toBe(canaries);
+  });
+
+  test('a read-only role: exit 1 once, before any test, naming the setting; nothing written', async () => {
+    const catalog = await db.catalogSnapshot();
+    const run = await runJest(prepareProject('provider'), {
+      env: db.liveEnv({ USER_ENGINE_LIVE_DSN: asRole(db.dsn, ROLE_READ_ONLY) }),
+    });
+    try {
+      expectRefusedOnce(
+        run,
+        `ALTER ROLE "${ROLE_READ_ONLY}" IN DATABASE "${db.name}" SET default_transaction_read_only = off;`,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n${describeRun(run)}`);
+    }
+    expect(await db.catalogSnapshot()).toBe(catalog);
+  });
+
+  test('role defaults idle_session_timeout=1s, idle_in_transaction_session_timeout=1s, serializable: the suite still passes', async () => {
+    const canaries = await db.canarySnapshot();
+    const run = await runJest(prepareProject('provider'), {
+      env: db.liveEnv({ USER_ENGINE_LIVE_DSN: asRole(db.dsn, ROLE_HOSTILE_DEFAULTS) }),
+      args: ['--maxWorkers=2'],
+      timeoutMs: 200_000,
+    });
+    if (run.code !== 0) throw new Error(describeRun(run));
+    expect(run.json?.numFailedTests).toBe(0);
+    expect(await db.leftovers()).toEqual({ runSchemas: [], ledgerRows: 0, backends: 0 });
     expect(await db.canarySnapshot()).toBe(canaries);
   });
 });

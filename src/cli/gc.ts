@@ -8,6 +8,7 @@ import { createConnection } from '../driver/create-connection';
 import type { Connection } from '../driver/port';
 import { checkServer, readServerFacts } from '../live/server-check';
 import { decideLive, ENV, EMBEDDED_DSN, type LiveTarget } from '../live/config';
+import { PRESET_SESSION_SETTINGS } from '../live/session-guards';
 import { parseFlags } from './args';
 import { connectBounded } from './connect';
 import { CliError, EXIT_OK, UsageError, scrubDeep, secretsOf } from './errors';
@@ -110,6 +111,7 @@ async function collect(
           connectTimeoutMs: timeoutMs,
           max: 1,
           applicationName: 'user-engine-live:gc',
+          sessionSettings: PRESET_SESSION_SETTINGS,
         }),
       timeoutMs,
     );

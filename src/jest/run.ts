@@ -15,6 +15,7 @@ import {
 } from '../live/bootstrap';
 import { startHeartbeat, type Heartbeat } from '../live/lease';
 import { describeKept } from '../live/schema-drop';
+import { PRESET_SESSION_SETTINGS } from '../live/session-guards';
 import type { LiveDecision, LiveOptions } from '../live/config';
 import { applicationName, newRunId } from '../live/isolation';
 import { clearRunState, writeRunState } from '../live/run-state';
@@ -93,6 +94,7 @@ export async function startRun(decision: StartableDecision): Promise<void> {
           ? Math.max(options.statementTimeoutMs, LOCK_TIMEOUT_MS + 1000)
           : 0,
       applicationName: applicationName(runId),
+      sessionSettings: PRESET_SESSION_SETTINGS,
     });
     const facts = await readServerFacts(admin);
     const refusal = checkServer(facts, target.database);

@@ -13,6 +13,7 @@ import { createStatementRecorder, formatDiagnostics } from '../live/diagnostics'
 import { applicationName, quoteIdent, workerSchemaName } from '../live/isolation';
 import { resetWorkerSchema } from '../live/reset';
 import { describeKept } from '../live/schema-drop';
+import { PRESET_SESSION_SETTINGS } from '../live/session-guards';
 import { readRunState, type RunState } from '../live/run-state';
 import { MANAGED_TABLES, type RecordCounts, type UserEngineStore } from '../store/contract';
 import type { FreshSchema, WorkerBridge } from './bridge';
@@ -113,6 +114,7 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
       connectTimeoutMs: input.options.connectTimeoutMs,
       statementTimeoutMs: input.options.statementTimeoutMs,
       applicationName: applicationName(state.runId),
+      sessionSettings: PRESET_SESSION_SETTINGS,
       onQuery: forwardStatement,
     }),
   );
@@ -162,6 +164,7 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
         connectTimeoutMs: input.options.connectTimeoutMs,
         statementTimeoutMs: input.options.statementTimeoutMs,
         applicationName: applicationName(state.runId),
+        sessionSettings: PRESET_SESSION_SETTINGS,
         onQuery: forwardStatement,
       });
     } catch (error) {
