@@ -4,6 +4,7 @@
  * USER_ENGINE_LIVE_DSN (the admin DSN the database is created through).
  */
 import type { DoctorReport } from '../../src/cli/doctor-report';
+import { pgBouncerBinary, startPgBouncer } from '../support/pgbouncer';
 import {
   CANARY_SQL,
   SENTINEL,
@@ -153,6 +154,32 @@ describeLiveDb('doctor against a live server', () => {
       const usage = await runBuilt(['doctor', '--verbose'], db.env());
       expect(usage.code).toBe(2);
       expect(usage.stderr.trim().split('\n')).toHaveLength(1);
+    },
+    LIVE_TIMEOUT_MS,
+  );
+
+  const withPgBouncer = pgBouncerBinary() ? test : test.skip;
+  withPgBouncer(
+    'through PgBouncer in transaction mode (options ignored): the pooler line says so, the verdict is live',
+    async () => {
+      const bouncer = await startPgBouncer({
+        mode: 'transaction',
+        ignoreStartupParameters: 'extra_float_digits,options',
+      });
+      try {
+        const env = db.env({ USER_ENGINE_LIVE_DSN: bouncer.dsnFor('ue_cli_test') });
+        const run = await runInProcess(['doctor', '--json'], env);
+        const report = JSON.parse(run.stdout) as DoctorReport;
+        expect(report.checks.find((check) => check.name === 'pooler')).toEqual({
+          name: 'pooler',
+          status: 'info',
+          detail: expect.stringContaining('a pooler in transaction mode'),
+        });
+        expect(report.verdict).toBe('live');
+        expect(run.stdout).not.toContain(SENTINEL);
+      } finally {
+        await bouncer.stop();
+      }
     },
     LIVE_TIMEOUT_MS,
   );

@@ -16,6 +16,7 @@ export type CheckName =
   | 'embedded-postgres'
   | 'os-user'
   | 'connect'
+  | 'pooler'
   | 'server-version'
   | 'database'
   | 'advisory-locks'

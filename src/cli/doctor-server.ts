@@ -3,6 +3,7 @@
  * server itself guarantees that the doctor writes nothing: not the ledger, not a schema.
  */
 import { createConnection } from '../driver/create-connection';
+import { probePoolingMode } from '../driver/pooling-probe';
 import type { Connection, DriverName, TransactionScope } from '../driver/port';
 import { MIN_SERVER_VERSION_NUM, checkServer } from '../live/server-check';
 import { ENV, type LiveTarget } from '../live/config';
@@ -152,6 +153,30 @@ async function probeInTransaction(
   });
 }
 
+/**
+ * Whether a pooler answers on the DSN and in which mode (two clients, see probePoolingMode).
+ * Informational: the preset binds its schema and settings per transaction behind any pooler and
+ * keeps no session state, so every mode works; the line says what was measured.
+ */
+async function poolerCheck(
+  target: LiveTarget,
+  driver: DriverName,
+  connectTimeoutMs: number,
+): Promise<Check> {
+  try {
+    const { mode, evidence } = await probePoolingMode(target.dsn, { driver, connectTimeoutMs });
+    const what: Record<typeof mode, string> = {
+      none: 'no pooler: a direct session',
+      session: 'a pooler in session mode',
+      transaction: 'a pooler in transaction mode (schema and settings are bound per transaction)',
+      unknown: 'a pooler in an unknown mode',
+    };
+    return { name: 'pooler', status: 'info', detail: `${what[mode]}; ${evidence}` };
+  } catch (error) {
+    return { name: 'pooler', status: 'info', detail: `not probed: ${reasonOf(error)}` };
+  }
+}
+
 export async function probeServer(
   target: LiveTarget,
   driver: DriverName,
@@ -187,7 +212,8 @@ export async function probeServer(
   };
   try {
     const probe = await probeInTransaction(connection, target, planner);
-    return { ...probe, checks: [connected, ...probe.checks] };
+    const pooler = await poolerCheck(target, driver, connectTimeoutMs);
+    return { ...probe, checks: [connected, pooler, ...probe.checks] };
   } catch (error) {
     return {
       checks: [
