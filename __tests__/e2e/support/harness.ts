@@ -34,7 +34,7 @@ export function assertBuilt(): void {
   }
 }
 
-export type FixtureName = 'provider' | 'failing';
+export type FixtureName = 'provider' | 'failing' | 'required';
 
 export interface ProjectOptions {
   /**
