@@ -8,9 +8,10 @@
  */
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment';
 import type { Circus } from '@jest/types';
-import { TestEnvironment } from 'jest-environment-node';
+import type { TestEnvironment as NodeTestEnvironment } from 'jest-environment-node';
 import { decideLive, type LiveDecision } from '../live/config';
 import { writeBridge } from './bridge';
+import { resolveJestEnvironmentNode } from './consumer-jest';
 import type { LiveContext, UserEngineLiveGlobal } from './live-context';
 import { recordTallyEntry } from './live-tally';
 import { liveTestCount } from './live-test-count';
@@ -48,6 +49,12 @@ function unwiredContext(schema: string): LiveContext {
     recordCounts: async () => missing(),
   };
 }
+
+/** The consumer's own Jest Node environment (29 or 30), never a second copy (./consumer-jest). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { TestEnvironment } = require(resolveJestEnvironmentNode()) as {
+  TestEnvironment: typeof NodeTestEnvironment;
+};
 
 export default class UserEngineLiveEnvironment extends TestEnvironment {
   private readonly decision: LiveDecision;
