@@ -34,8 +34,8 @@ const ALLOWED: Record<string, string> = {
   'live/reset.ts: rows': 'count subqueries over managedTables(schema) and a numeric constant',
   "live/reset.ts: managedTables(schema).join(', ')": 'qualifiedName of each managed table',
   'live/reset.ts: list': 'SQL string literals of qualifiedName(...) of a checked run schema',
-  "store/postgres/migrator.ts: TABLES.map((t) => `to_regclass('${t}') IS NOT NULL AS ${t}`).join(', ')":
-    'TABLES are the constant table names of the migration catalogue',
+  "store/postgres/migrator.ts: TABLES.map((t) => `to_regclass(format('%I.%I', $1::text, '${t}')) IS NOT NULL AS ${t}`).join(', ')":
+    'TABLES are the constant table names of the migration catalogue; the schema is bound as $1',
   'store/postgres/statements.ts: USER_COLUMNS': 'userColumns(): the constant column names',
   "store/postgres/statements.ts: userColumns('u')": 'constant column names with a constant alias',
   "store/postgres/statements.ts: userColumns('e')": 'constant column names with a constant alias',

@@ -1,12 +1,36 @@
 /**
- * Migration rules that need no server: the catalogue's SQL is frozen once released, and a server
- * older than PostgreSQL 13 is refused by name. The fake answers only what migrate() asks first.
+ * Migration rules that need no server: the catalogue's SQL is frozen once released, every table
+ * is named in the store's schema (never through search_path), and a server older than
+ * PostgreSQL 13 is refused by name. The fake answers only what migrate() asks first.
  */
 import type { Queryable, QueryResult } from '../../src/driver';
 import { MIGRATIONS } from '../../src/store/migrations';
 import { UnsupportedServerVersionError } from '../../src/store/postgres/errors';
 import { migrate, readiness } from '../../src/store/postgres/migrator';
-import { checksumOf, POSTGRES_MIGRATIONS } from '../../src/store/postgres/schema';
+import {
+  checksumOf,
+  MIGRATION_LOCK,
+  POSTGRES_MIGRATIONS,
+  TABLE_OF_MIGRATION,
+} from '../../src/store/postgres/schema';
+import { buildStatements } from '../../src/store/postgres/statements';
+
+/** Needs quoting three ways: a quote, a space, upper case. */
+const ODD = 'ue_store_"Odd Name"';
+const ODD_QUOTED = '"ue_store_""Odd Name"""';
+const TABLES = [...Object.values(TABLE_OF_MIGRATION), 'user_engine_schema_migrations'];
+
+/**
+ * Tables of ours that `sql` mentions other than as `"<schema>"."<table>"`. Constraint and index
+ * names start with a table's name followed by `_`, so they are not mentions.
+ */
+function unqualifiedTables(sql: string, quotedSchema: string): string[] {
+  return TABLES.filter((table) => {
+    const mentions = sql.split(table).length - sql.split(`${table}_`).length;
+    const qualified = sql.split(`${quotedSchema}."${table}"`).length - 1;
+    return mentions !== qualified;
+  });
+}
 
 test('every catalogue entry has SQL, in catalogue order', () => {
   expect(POSTGRES_MIGRATIONS.map((m) => m.id)).toEqual(MIGRATIONS.map((m) => m.id));
@@ -14,6 +38,40 @@ test('every catalogue entry has SQL, in catalogue order', () => {
     expect(m.checksum).toBe(checksumOf(m.statements));
     for (const statement of m.statements) expect(statement).toMatch(/\buser_engine_\w+/);
   }
+});
+
+test('executed migrations name every table "schema"."table"; the checksum covers bare names', () => {
+  for (const m of POSTGRES_MIGRATIONS) {
+    const executed = m.statementsIn(ODD);
+    expect(executed).toHaveLength(m.statements.length);
+    for (const statement of executed) {
+      expect(statement).toContain(ODD_QUOTED);
+      expect(unqualifiedTables(statement, ODD_QUOTED)).toEqual([]);
+    }
+    // Strip the qualification: what is left is exactly the text the checksum was computed on,
+    // so a ledger written by a release that relied on search_path keeps matching.
+    const stripped = executed.map((s) => s.replace(/"ue_store_""Odd Name"""\."(\w+)"/g, '$1'));
+    expect(stripped).toEqual(m.statements);
+    expect(checksumOf(stripped)).toBe(m.checksum);
+  }
+});
+
+test('every data and ledger statement names its tables in the store schema, quoted', () => {
+  const statements = buildStatements(ODD);
+  expect(statements.schema).toBe(ODD);
+  for (const [name, sql] of Object.entries(statements)) {
+    if (name === 'schema') continue;
+    expect({ name, qualified: sql.includes(ODD_QUOTED) }).toEqual({ name, qualified: true });
+    expect({ name, unqualified: unqualifiedTables(sql, ODD_QUOTED) }).toEqual({
+      name,
+      unqualified: [],
+    });
+    expect(sql).not.toMatch(/current_schema|search_path/);
+  }
+});
+
+test('the migration lock is transaction-level and keyed on the schema name, not the session', () => {
+  expect(MIGRATION_LOCK).toBe(`SELECT pg_advisory_xact_lock(hashtext('user_engine:' || $1::text))`);
 });
 
 test('released migrations never change: their checksums are pinned', () => {
@@ -27,12 +85,18 @@ test('released migrations never change: their checksums are pinned', () => {
 });
 
 /** A server with no tables of ours, reporting `version`; records every statement it gets. */
-function oldServer(versionNum: number, version: string): Queryable & { seen: string[] } {
+function oldServer(
+  versionNum: number,
+  version: string,
+): Queryable & { seen: string[]; params: unknown[] } {
   const seen: string[] = [];
+  const params: unknown[] = [];
   return {
     seen,
-    async query<Row>(sql: string): Promise<QueryResult<Row>> {
+    params,
+    async query<Row>(sql: string, values?: readonly unknown[]): Promise<QueryResult<Row>> {
       seen.push(sql);
+      params.push(values);
       if (sql.includes('to_regclass')) {
         const row = {
           user_engine_schema_migrations: false,
@@ -43,7 +107,7 @@ function oldServer(versionNum: number, version: string): Queryable & { seen: str
         return { rows: [row as Row], rowCount: 1 };
       }
       if (sql.includes('server_version_num')) {
-        const row = { version_num: versionNum, version, schema: 'app', search_path: 'app' };
+        const row = { version_num: versionNum, version, schema_exists: true };
         return { rows: [row as Row], rowCount: 1 };
       }
       throw new Error(`unexpected statement: ${sql}`);
@@ -54,16 +118,19 @@ function oldServer(versionNum: number, version: string): Queryable & { seen: str
 test('PostgreSQL 12 is refused by name before anything is created', async () => {
   const server = oldServer(120017, '12.17');
   const run = jest.fn();
-  const error = await migrate(server, run).catch((e: unknown) => e);
+  const error = await migrate(server, buildStatements('app'), run).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(UnsupportedServerVersionError);
   expect(error).toMatchObject({ code: 'unsupported_server_version', serverVersion: '12.17' });
   expect((error as Error).message).toMatch(/PostgreSQL 12\.17 is not supported.*13 or later/);
   expect(run).not.toHaveBeenCalled();
   expect(server.seen.some((sql) => /CREATE|INSERT/i.test(sql))).toBe(false);
+  // Catalog lookups take the store's schema as a parameter, never the session's current_schema().
+  expect(server.seen.some((sql) => /current_schema|search_path/.test(sql))).toBe(false);
+  expect(server.params).toEqual([['app'], ['app']]);
 });
 
 test('readiness of a schema without our tables: all pending, no problems', async () => {
-  expect(await readiness(oldServer(150000, '15.0'))).toEqual({
+  expect(await readiness(oldServer(150000, '15.0'), buildStatements('app'))).toEqual({
     ready: false,
     currentVersion: 0,
     targetVersion: 3,

@@ -143,17 +143,16 @@ describeLive('PostgresUserEngineStore specifics (live, pg)', () => {
       ]);
     });
 
-    test('a search_path naming no existing schema: migrate says so, with SQLSTATE 3F000', async () => {
-      const ghost = await createConnection(liveDsn(), {
-        driver: 'pg',
-        schema: randomSchemaName(),
-        max: 1,
-      });
+    test('a store schema that does not exist: migrate names it, with SQLSTATE 3F000', async () => {
+      const missing = randomSchemaName();
+      const ghost = await createConnection(liveDsn(), { driver: 'pg', schema: missing, max: 1 });
       try {
         const error = await new PostgresUserEngineStore(ghost).migrate().catch((e: unknown) => e);
         expect(error).toBeInstanceOf(DatabaseError);
         expect(error).toMatchObject({ sqlState: '3F000' });
-        expect((error as Error).message).toMatch(/no schema on the search_path .* exists/);
+        expect((error as Error).message).toContain(
+          `no schema to migrate into: schema "${missing}" does not exist; create it`,
+        );
       } finally {
         await ghost.close();
       }

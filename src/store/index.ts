@@ -4,5 +4,13 @@ export { MIGRATIONS, TARGET_VERSION } from './migrations';
 export type { MigrationInfo } from './migrations';
 export { LIMITS, emailKeyOf, compareCodePoints } from './validation';
 export { InMemoryUserEngineStore } from './memory/in-memory-store';
-export { PostgresUserEngineStore, createPostgresStore } from './postgres/postgres-store';
+export {
+  PostgresUserEngineStore,
+  createPostgresStore,
+  InvalidStoreSchemaError,
+  MigrationStateError,
+  PostgresStoreClosedError,
+  StoreSchemaUnresolvedError,
+  UnsupportedServerVersionError,
+} from './postgres/postgres-store';
 export type { PostgresStoreOptions } from './postgres/postgres-store';

@@ -35,3 +35,30 @@ export class PostgresStoreClosedError extends Error {
     this.name = 'PostgresStoreClosedError';
   }
 }
+
+/** The store's `schema` option (or the connection's) is not a name the store can use. */
+export class InvalidStoreSchemaError extends TypeError {
+  readonly code = 'invalid_store_schema';
+  readonly source: string;
+  constructor(source: string, problem: string) {
+    super(`PostgresUserEngineStore: the schema from ${source} ${problem}`);
+    this.name = 'InvalidStoreSchemaError';
+    this.source = source;
+  }
+}
+
+/**
+ * Neither the store's `schema` option nor connection.schema was given, and the session's
+ * search_path names no existing schema, so the store has nowhere to look for its tables.
+ */
+export class StoreSchemaUnresolvedError extends Error {
+  readonly code = 'store_schema_unresolved';
+  readonly searchPath: string;
+  constructor(searchPath: string) {
+    super(
+      `PostgresUserEngineStore cannot tell which schema holds its tables: no \`schema\` option, no connection.schema, and current_schema() is NULL because no schema on the search_path (${searchPath}) exists; pass \`new PostgresUserEngineStore(connection, { schema: 'app' })\` or create the schema`,
+    );
+    this.name = 'StoreSchemaUnresolvedError';
+    this.searchPath = searchPath;
+  }
+}

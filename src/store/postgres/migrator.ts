@@ -1,7 +1,10 @@
 /**
- * Readiness and migration over the driver port. Readiness only reads (to_regclass, never a CREATE),
- * so asking a fresh schema leaves it untouched; migrate() applies each pending migration in its own
- * transaction under a per-schema advisory lock, re-reading the ledger once the lock is held.
+ * Readiness and migration over the driver port, in the store's resolved schema (never the
+ * session's search_path). Readiness only reads (to_regclass, never a CREATE), so asking a fresh
+ * schema leaves it untouched; migrate() applies each pending migration in its own transaction
+ * under a per-schema transaction-level advisory lock, re-reading the ledger once the lock is held.
+ * Nothing here outlives a transaction (no SET, no session lock, no temporary table), so it works
+ * through a transaction-mode pooler.
  */
 import { DatabaseError } from '../../driver/errors';
 import type { Queryable } from '../../driver/port';
@@ -9,13 +12,13 @@ import type { MigrateResult, Readiness } from '../contract';
 import { TARGET_VERSION } from '../migrations';
 import { MigrationStateError, UnsupportedServerVersionError } from './errors';
 import {
-  CREATE_LEDGER,
   LEDGER_TABLE,
   MIGRATION_LOCK,
   MIN_SERVER_VERSION_NUM,
   POSTGRES_MIGRATIONS,
   TABLE_OF_MIGRATION,
 } from './schema';
+import type { StoreStatements } from './statements';
 
 interface LedgerRow {
   version: number;
@@ -25,17 +28,19 @@ interface LedgerRow {
 
 const TABLES = [LEDGER_TABLE, ...Object.values(TABLE_OF_MIGRATION)];
 
-/** One row: for each of our tables, whether the search_path resolves it. */
-const TABLES_PRESENT = `SELECT ${TABLES.map((t) => `to_regclass('${t}') IS NOT NULL AS ${t}`).join(', ')}`;
-
-const READ_LEDGER = `SELECT version, name, checksum FROM ${LEDGER_TABLE} ORDER BY version`;
+/**
+ * One row: for each of our tables, whether it exists in schema `$1`. The schema is a parameter,
+ * so the text is one constant for every schema; to_regclass returns NULL (no error) when the
+ * schema itself is missing.
+ */
+const TABLES_PRESENT = `SELECT ${TABLES.map((t) => `to_regclass(format('%I.%I', $1::text, '${t}')) IS NOT NULL AS ${t}`).join(', ')}`;
 
 const short = (checksum: string) => checksum.slice(0, 12);
 
-export async function readiness(q: Queryable): Promise<Readiness> {
-  const present = (await q.query<Record<string, boolean>>(TABLES_PRESENT)).rows[0];
+export async function readiness(q: Queryable, sql: StoreStatements): Promise<Readiness> {
+  const present = (await q.query<Record<string, boolean>>(TABLES_PRESENT, [sql.schema])).rows[0];
   const ledger = present[LEDGER_TABLE]
-    ? (await q.query<LedgerRow>(READ_LEDGER)).rows.map((row) => ({
+    ? (await q.query<LedgerRow>(sql.readLedger)).rows.map((row) => ({
         ...row,
         version: Number(row.version),
       }))
@@ -83,46 +88,43 @@ export type TransactionRunner = <T>(fn: (q: Queryable) => Promise<T>) => Promise
 interface ServerInfo {
   version_num: number;
   version: string;
-  schema: string | null;
-  search_path: string;
+  schema_exists: boolean;
 }
 
 const SERVER_INFO = `SELECT current_setting('server_version_num')::int AS version_num,
-  current_setting('server_version') AS version, current_schema() AS schema,
-  current_setting('search_path') AS search_path`;
+  current_setting('server_version') AS version,
+  EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1::text) AS schema_exists`;
 
-async function checkServer(q: Queryable): Promise<void> {
-  const info = (await q.query<ServerInfo>(SERVER_INFO)).rows[0];
+/** The migrations create tables, never the schema: its owner and privileges are the caller's. */
+async function checkServer(q: Queryable, schema: string): Promise<void> {
+  const info = (await q.query<ServerInfo>(SERVER_INFO, [schema])).rows[0];
   if (Number(info.version_num) < MIN_SERVER_VERSION_NUM)
     throw new UnsupportedServerVersionError(info.version);
-  if (info.schema === null)
+  if (!info.schema_exists)
     throw new DatabaseError(
       '3F000',
-      `no schema to migrate into: no schema on the search_path (${info.search_path}) exists`,
+      `no schema to migrate into: schema ${JSON.stringify(schema)} does not exist; create it (CREATE SCHEMA) or give the store another \`schema\``,
     );
 }
 
 export async function migrate(
   q: Queryable,
+  sql: StoreStatements,
   inTransaction: TransactionRunner,
 ): Promise<MigrateResult> {
-  if ((await readiness(q)).ready) return { applied: [] };
-  await checkServer(q);
+  if ((await readiness(q, sql)).ready) return { applied: [] };
+  await checkServer(q, sql.schema);
   const applied: string[] = [];
   for (const migration of POSTGRES_MIGRATIONS) {
     const ran = await inTransaction(async (tx) => {
-      await tx.query(MIGRATION_LOCK);
-      await tx.query(CREATE_LEDGER);
+      await tx.query(MIGRATION_LOCK, [sql.schema]);
+      await tx.query(sql.createLedger);
       // Another process may have migrated while this one waited for the lock.
-      const state = await readiness(tx);
+      const state = await readiness(tx, sql);
       if (state.problems.length > 0) throw new MigrationStateError(state.problems);
       if (!state.pending.includes(migration.id)) return false;
-      for (const statement of migration.statements) await tx.query(statement);
-      await tx.query(`INSERT INTO ${LEDGER_TABLE} (version, name, checksum) VALUES ($1, $2, $3)`, [
-        migration.version,
-        migration.name,
-        migration.checksum,
-      ]);
+      for (const statement of migration.statementsIn(sql.schema)) await tx.query(statement);
+      await tx.query(sql.recordMigration, [migration.version, migration.name, migration.checksum]);
       return true;
     });
     if (ran) applied.push(migration.id);

@@ -42,7 +42,7 @@ import {
   type OutboxRow,
   type UserRow,
 } from './rows';
-import * as sql from './statements';
+import type { StoreStatements } from './statements';
 
 /** Where an operation runs: the pool (each statement its own transaction) or one transaction. */
 export interface Db {
@@ -73,34 +73,40 @@ function first<Row>(result: QueryResult<Row>): Row | undefined {
   return result.rows[0];
 }
 
-export async function getUser(db: Db, id: string): Promise<User | null> {
-  const row = first(await db.query<UserRow>(sql.GET_USER, [id]));
+export async function getUser(db: Db, sql: StoreStatements, id: string): Promise<User | null> {
+  const row = first(await db.query<UserRow>(sql.getUser, [id]));
   return row ? toUser(row) : null;
 }
 
-export async function findUserByEmail(db: Db, emailKey: string): Promise<User | null> {
-  const row = first(await db.query<UserRow>(sql.FIND_USER_BY_KEY, [emailKey]));
+export async function findUserByEmail(
+  db: Db,
+  sql: StoreStatements,
+  emailKey: string,
+): Promise<User | null> {
+  const row = first(await db.query<UserRow>(sql.findUserByKey, [emailKey]));
   return row ? toUser(row) : null;
 }
 
 export async function findUserByIdentity(
   db: Db,
+  sql: StoreStatements,
   provider: string,
   subject: string,
 ): Promise<User | null> {
-  const row = first(await db.query<UserRow>(sql.FIND_USER_BY_IDENTITY, [provider, subject]));
+  const row = first(await db.query<UserRow>(sql.findUserByIdentity, [provider, subject]));
   return row ? toUser(row) : null;
 }
 
 export async function listUsers(
   db: Db,
+  sql: StoreStatements,
   { limit, afterKey }: NormalizedListOptions,
 ): Promise<UserPage> {
   // One more than a page tells whether a next page exists.
   const { rows } =
     afterKey === null
-      ? await db.query<UserRow>(sql.LIST_USERS_FIRST, [limit + 1])
-      : await db.query<UserRow>(sql.LIST_USERS_AFTER, [afterKey, limit + 1]);
+      ? await db.query<UserRow>(sql.listUsersFirst, [limit + 1])
+      : await db.query<UserRow>(sql.listUsersAfter, [afterKey, limit + 1]);
   const items = rows.slice(0, limit).map(toUser);
   const next = rows.length > limit ? encodeCursor(items[items.length - 1].emailKey) : null;
   return { items, next };
@@ -124,11 +130,12 @@ function statusParam(input: NormalizedUpsert): string | null {
  */
 export async function upsertUsers(
   db: Db,
+  sql: StoreStatements,
   inputs: readonly NormalizedUpsert[],
 ): Promise<UpsertUserResult[]> {
   const results: UpsertUserResult[] = new Array(inputs.length);
   let open = inputs.map((input, index) => ({ input, index }));
-  const statement = sql.upsertUsersBatch(db.inTransaction);
+  const statement = db.inTransaction ? sql.upsertUsersLocked : sql.upsertUsersUnlocked;
   for (let attempt = 0; ; attempt++) {
     if (attempt === MAX_ATTEMPTS) throw gaveUp('upsertUsers');
     // Runs even for an empty batch: an unmigrated store must answer not_ready all the same.
@@ -163,13 +170,14 @@ function isUniqueViolation(error: unknown): boolean {
 
 export async function updateUser(
   db: Db,
+  sql: StoreStatements,
   id: string,
   patch: NormalizedPatch,
   expectedRevision: number,
 ): Promise<UpdateUserResult> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const newKey = patch.email?.emailKey ?? null;
-    const row = first(await db.query<UserWithClash>(sql.USER_FOR_UPDATE, [id, newKey]));
+    const row = first(await db.query<UserWithClash>(sql.userForUpdate, [id, newKey]));
     if (row === undefined) throw new NotFoundError('user', id);
     const before = toUser(row);
     if (before.revision !== expectedRevision)
@@ -194,7 +202,7 @@ export async function updateUser(
     let updated: UserRow | undefined;
     try {
       updated = first(
-        await db.query<UserRow>(sql.UPDATE_USER, [
+        await db.query<UserRow>(sql.updateUser, [
           id,
           expectedRevision,
           after.email,
@@ -217,13 +225,13 @@ export async function updateUser(
   throw gaveUp('updateUser');
 }
 
-export async function deleteUser(db: Db, id: string): Promise<boolean> {
+export async function deleteUser(db: Db, sql: StoreStatements, id: string): Promise<boolean> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const row = first(await db.query<UserRow>(sql.GET_USER, [id]));
+    const row = first(await db.query<UserRow>(sql.getUser, [id]));
     if (row === undefined) return false;
     const user = toUser(row);
     const event = events.userDeleted(user);
-    const { rows } = await db.query(sql.DELETE_USER, [
+    const { rows } = await db.query(sql.deleteUser, [
       id,
       user.revision,
       event.type,
@@ -239,14 +247,18 @@ interface LinkRow extends Partial<IdentityRow> {
   owner_exists: boolean;
 }
 
-export async function linkIdentity(db: Db, link: NormalizedLink): Promise<LinkIdentityResult> {
+export async function linkIdentity(
+  db: Db,
+  sql: StoreStatements,
+  link: NormalizedLink,
+): Promise<LinkIdentityResult> {
   const { userId, provider, subject } = link;
   const event = events.identityLinked(userId, provider, subject);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     let row: LinkRow | undefined;
     try {
       row = first(
-        await db.query<LinkRow>(sql.LINK_IDENTITY, [
+        await db.query<LinkRow>(sql.linkIdentity, [
           userId,
           provider,
           subject,
@@ -263,7 +275,7 @@ export async function linkIdentity(db: Db, link: NormalizedLink): Promise<LinkId
     }
     if (!row?.owner_exists) throw new NotFoundError('user', userId);
     if (row.user_id) return { identity: toIdentity(row as IdentityRow), linked: true };
-    const existing = first(await db.query<IdentityRow>(sql.GET_IDENTITY, [provider, subject]));
+    const existing = first(await db.query<IdentityRow>(sql.getIdentity, [provider, subject]));
     if (existing === undefined) continue; // unlinked meanwhile: try again
     if (existing.user_id !== userId) throw new IdentityConflictError(provider, subject);
     return { identity: toIdentity(existing), linked: false };
@@ -271,12 +283,17 @@ export async function linkIdentity(db: Db, link: NormalizedLink): Promise<LinkId
   throw gaveUp('linkIdentity');
 }
 
-export async function unlinkIdentity(db: Db, provider: string, subject: string): Promise<boolean> {
+export async function unlinkIdentity(
+  db: Db,
+  sql: StoreStatements,
+  provider: string,
+  subject: string,
+): Promise<boolean> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const existing = first(await db.query<IdentityRow>(sql.GET_IDENTITY, [provider, subject]));
+    const existing = first(await db.query<IdentityRow>(sql.getIdentity, [provider, subject]));
     if (existing === undefined) return false;
     const event = events.identityUnlinked(existing.user_id, provider, subject);
-    const { rows } = await db.query(sql.UNLINK_IDENTITY, [
+    const { rows } = await db.query(sql.unlinkIdentity, [
       provider,
       subject,
       existing.user_id,
@@ -289,21 +306,26 @@ export async function unlinkIdentity(db: Db, provider: string, subject: string):
   throw gaveUp('unlinkIdentity');
 }
 
-export async function listIdentities(db: Db, userId: string): Promise<Identity[]> {
-  return (await db.query<IdentityRow>(sql.LIST_IDENTITIES, [userId])).rows.map(toIdentity);
+export async function listIdentities(
+  db: Db,
+  sql: StoreStatements,
+  userId: string,
+): Promise<Identity[]> {
+  return (await db.query<IdentityRow>(sql.listIdentities, [userId])).rows.map(toIdentity);
 }
 
 export async function outboxEvents(
   db: Db,
+  sql: StoreStatements,
   { afterSequence, limit }: NormalizedOutboxQuery,
 ): Promise<OutboxEvent[]> {
-  return (await db.query<OutboxRow>(sql.OUTBOX_EVENTS, [afterSequence, limit])).rows.map(
+  return (await db.query<OutboxRow>(sql.outboxEvents, [afterSequence, limit])).rows.map(
     toOutboxEvent,
   );
 }
 
-export async function recordCounts(db: Db): Promise<RecordCounts> {
-  const row = (await db.query<Record<string, string | number>>(sql.RECORD_COUNTS)).rows[0];
+export async function recordCounts(db: Db, sql: StoreStatements): Promise<RecordCounts> {
+  const row = (await db.query<Record<string, string | number>>(sql.recordCounts)).rows[0];
   return {
     user_engine_users: Number(row.users),
     user_engine_identities: Number(row.identities),

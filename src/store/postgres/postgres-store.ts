@@ -2,7 +2,9 @@
  * The contract over PostgreSQL, speaking only through the driver port (never pg or postgres.js
  * directly). Validation comes from validation.ts and payloads from events.ts, as in the in-memory
  * reference store; this file only decides where each call runs: on the pool, in the store's own
- * transaction, or in a caller's transaction or savepoint.
+ * transaction, or in a caller's transaction or savepoint. Every statement names its tables
+ * `"schema"."table"` in the schema resolved once per store (store-schema.ts), never through the
+ * session's search_path.
  */
 import { DatabaseError } from '../../driver/errors';
 import type { Connection, Queryable, TransactionScope } from '../../driver/port';
@@ -43,10 +45,14 @@ import {
 import { PostgresStoreClosedError } from './errors';
 import { migrate, readiness } from './migrator';
 import * as ops from './operations';
+import { buildStatements, type StoreStatements } from './statements';
+import { StoreSchemaResolver } from './store-schema';
 
 export {
+  InvalidStoreSchemaError,
   MigrationStateError,
   PostgresStoreClosedError,
+  StoreSchemaUnresolvedError,
   UnsupportedServerVersionError,
 } from './errors';
 
@@ -56,14 +62,24 @@ export interface PostgresStoreOptions {
    * (the Jest preset, say) closes it.
    */
   ownsConnection?: boolean;
+  /**
+   * The schema holding the store's tables; every statement names it explicitly. Default:
+   * `connection.schema`, else the server's `current_schema()` asked once at first use. Set it
+   * whenever a pooler sits in between: a transaction-mode PgBouncer drops the search_path a
+   * connection asks for, so current_schema() there is the server's default (often `public`).
+   */
+  schema?: string;
 }
 
-/** A missing table of ours means the schema is not migrated (or lost a table since). */
+/**
+ * A missing table of ours (42P01) or a missing schema (3F000: every statement names only the
+ * store's schema) means the schema is not migrated, or lost a table since.
+ */
 function isMissingTable(error: unknown): boolean {
   return (
     error instanceof DatabaseError &&
-    error.sqlState === '42P01' &&
-    error.message.includes('user_engine_')
+    ((error.sqlState === '42P01' && error.message.includes('user_engine_')) ||
+      error.sqlState === '3F000')
   );
 }
 
@@ -79,11 +95,14 @@ const OWN_TRANSACTION_ATTEMPTS = 3;
 interface Root {
   readonly connection: Connection;
   assertOpen(): void;
+  /** The store's statements, its schema resolved and the set built on first use only. */
+  statements(): Promise<StoreStatements>;
 }
 
 /** Where a store's calls run. */
 interface Scope {
   readonly db: ops.Db;
+  statements(): Promise<StoreStatements>;
   assertUsable(): void;
   /** Runs `fn` atomically: in a new transaction at the root, in place inside one. */
   atomic<T>(fn: (db: ops.Db) => Promise<T>): Promise<T>;
@@ -101,7 +120,7 @@ function dbOver(queryable: Queryable, inTransaction: boolean, root: Root): ops.D
       } catch (error) {
         if (!isMissingTable(error)) throw error;
         // Asked on the pool: a caller's transaction is aborted by the error above.
-        const pending = await readiness(root.connection).then(
+        const pending = await readiness(root.connection, await root.statements()).then(
           (state) => state.pending,
           () => MIGRATIONS.map((m) => m.id),
         );
@@ -115,6 +134,7 @@ function transactionScope(scope: TransactionScope, root: Root): Scope & { finish
   let finished = false;
   const self: Scope & { finish(): void } = {
     db: dbOver(scope, true, root),
+    statements: () => root.statements(),
     finish() {
       finished = true;
     },
@@ -150,8 +170,11 @@ function rootScope(root: Root): Scope {
   const { connection } = root;
   return {
     db: dbOver(connection, false, root),
+    statements: () => root.statements(),
     assertUsable: () => root.assertOpen(),
     async atomic(fn) {
+      // Resolved before a session is taken: on a one-session pool the lookup would wait forever.
+      await root.statements();
       for (let attempt = 1; ; attempt++) {
         try {
           return await connection.transaction((tx) => fn(dbOver(tx, true, root)));
@@ -160,7 +183,10 @@ function rootScope(root: Root): Scope {
         }
       }
     },
-    transaction: (fn) => connection.transaction((tx) => runIn(transactionScope(tx, root), fn)),
+    async transaction(fn) {
+      await root.statements(); // as in atomic(): never while holding the pool's session
+      return connection.transaction((tx) => runIn(transactionScope(tx, root), fn));
+    },
   };
 }
 
@@ -182,37 +208,42 @@ class ScopedPostgresStore implements UserEngineStore {
     return this.#scope.db;
   }
 
+  #statements(): Promise<StoreStatements> {
+    return this.#scope.statements();
+  }
+
   async readiness(): Promise<Readiness> {
     this.#scope.assertUsable();
-    return readiness(this.#db);
+    return readiness(this.#db, await this.#statements());
   }
 
   async migrate(): Promise<MigrateResult> {
     this.#scope.assertUsable();
-    return migrate(this.#db, (fn) => this.#scope.atomic(fn));
+    return migrate(this.#db, await this.#statements(), (fn) => this.#scope.atomic(fn));
   }
 
   async upsertUser(input: UpsertUserInput): Promise<UpsertUserResult> {
     const normalized = this.#validate(() => normalizeUpsert(input));
-    const [result] = await ops.upsertUsers(this.#db, [normalized]);
+    const [result] = await ops.upsertUsers(this.#db, await this.#statements(), [normalized]);
     return result;
   }
 
   async upsertUsers(inputs: readonly UpsertUserInput[]): Promise<UpsertUserResult[]> {
     const normalized = this.#validate(() => normalizeUpsertBatch(inputs));
     // One input is atomic on its own (one statement); a batch needs a transaction.
-    if (normalized.length <= 1) return ops.upsertUsers(this.#db, normalized);
-    return this.#scope.atomic((db) => ops.upsertUsers(db, normalized));
+    const sql = await this.#statements();
+    if (normalized.length <= 1) return ops.upsertUsers(this.#db, sql, normalized);
+    return this.#scope.atomic((db) => ops.upsertUsers(db, sql, normalized));
   }
 
   async getUser(id: string): Promise<User | null> {
     const userId = this.#validate(() => normalizeId(id));
-    return ops.getUser(this.#db, userId);
+    return ops.getUser(this.#db, await this.#statements(), userId);
   }
 
   async findUserByEmail(email: string): Promise<User | null> {
     const { emailKey } = this.#validate(() => normalizeEmail(email));
-    return ops.findUserByEmail(this.#db, emailKey);
+    return ops.findUserByEmail(this.#db, await this.#statements(), emailKey);
   }
 
   async updateUser(
@@ -228,51 +259,51 @@ class ScopedPostgresStore implements UserEngineStore {
           normalizeRevision((options as Partial<UpdateUserOptions> | undefined)?.expectedRevision),
         ] as const,
     );
-    return ops.updateUser(this.#db, userId, normalized, expected);
+    return ops.updateUser(this.#db, await this.#statements(), userId, normalized, expected);
   }
 
   async deleteUser(id: string): Promise<boolean> {
     const userId = this.#validate(() => normalizeId(id));
-    return ops.deleteUser(this.#db, userId);
+    return ops.deleteUser(this.#db, await this.#statements(), userId);
   }
 
   async listUsers(options?: ListUsersOptions): Promise<UserPage> {
     const normalized = this.#validate(() => normalizeListOptions(options));
-    return ops.listUsers(this.#db, normalized);
+    return ops.listUsers(this.#db, await this.#statements(), normalized);
   }
 
   async linkIdentity(input: LinkIdentityInput): Promise<LinkIdentityResult> {
     const link = this.#validate(() => normalizeLink(input));
-    return ops.linkIdentity(this.#db, link);
+    return ops.linkIdentity(this.#db, await this.#statements(), link);
   }
 
   async unlinkIdentity(provider: string, subject: string): Promise<boolean> {
     const [p, s] = this.#validate(
       () => [normalizeProvider(provider), normalizeSubject(subject)] as const,
     );
-    return ops.unlinkIdentity(this.#db, p, s);
+    return ops.unlinkIdentity(this.#db, await this.#statements(), p, s);
   }
 
   async findUserByIdentity(provider: string, subject: string): Promise<User | null> {
     const [p, s] = this.#validate(
       () => [normalizeProvider(provider), normalizeSubject(subject)] as const,
     );
-    return ops.findUserByIdentity(this.#db, p, s);
+    return ops.findUserByIdentity(this.#db, await this.#statements(), p, s);
   }
 
   async listIdentities(userId: string): Promise<Identity[]> {
     const id = this.#validate(() => normalizeId(userId, 'userId'));
-    return ops.listIdentities(this.#db, id);
+    return ops.listIdentities(this.#db, await this.#statements(), id);
   }
 
   async outboxEvents(query?: OutboxQuery): Promise<OutboxEvent[]> {
     const normalized = this.#validate(() => normalizeOutboxQuery(query));
-    return ops.outboxEvents(this.#db, normalized);
+    return ops.outboxEvents(this.#db, await this.#statements(), normalized);
   }
 
   async recordCounts(): Promise<RecordCounts> {
     this.#scope.assertUsable();
-    return ops.recordCounts(this.#db);
+    return ops.recordCounts(this.#db, await this.#statements());
   }
 
   async transaction<T>(fn: (tx: UserEngineStore) => Promise<T>): Promise<T> {
@@ -301,11 +332,24 @@ export class PostgresUserEngineStore extends ScopedPostgresStore {
     )
       throw new TypeError('PostgresUserEngineStore: connection must be a driver-port Connection');
     const state = { closed: false };
+    const resolver = new StoreSchemaResolver(connection, options.schema);
+    // Built once per store: the same text on every call (see statements.ts).
+    let statements: Promise<StoreStatements> | undefined;
     super(
       rootScope({
         connection,
         assertOpen() {
           if (state.closed) throw new PostgresStoreClosedError();
+        },
+        statements() {
+          statements ??= resolver.resolve().then(
+            (schema) => buildStatements(schema.name),
+            (error: unknown) => {
+              statements = undefined; // a schema created meanwhile is found on the next call
+              throw error;
+            },
+          );
+          return statements;
         },
       }),
     );

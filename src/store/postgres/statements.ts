@@ -7,61 +7,95 @@
  *
  * Timestamps are statement_timestamp(): server time, and unlike now() it moves on within a
  * transaction, so a user updated in a long transaction is never updated "before" it was created.
+ *
+ * Every table is schema-qualified and quoted (never found through search_path, which a
+ * transaction-mode pooler may drop). The text depends on the schema only, so a store builds its
+ * set once (buildStatements) and sends the same text on every call.
  */
 import { USER_COLUMNS, userColumns } from './rows';
+import { LEDGER_TABLE } from './schema';
+import { qualifiedName } from './store-schema';
 
-const USERS = 'user_engine_users';
-const IDENTITIES = 'user_engine_identities';
-const OUTBOX = 'user_engine_outbox';
-
-/** An event CTE: one outbox row per row of `source`, with the bound type, aggregate and payload. */
-function eventFrom(source: string, type: string, aggregateId: string, payload: string): string {
-  return `INSERT INTO ${OUTBOX} (type, aggregate_id, payload, created_at)
-    SELECT ${type}::text, ${aggregateId}::uuid, ${payload}::jsonb, statement_timestamp() FROM ${source}`;
+/** Every statement the store sends, with its tables in one schema. */
+export interface StoreStatements {
+  /** The schema the statements name (unquoted); bound as a parameter in catalog lookups. */
+  readonly schema: string;
+  readonly getUser: string;
+  readonly findUserByKey: string;
+  readonly findUserByIdentity: string;
+  readonly listUsersFirst: string;
+  readonly listUsersAfter: string;
+  /** upsertUsersBatch inside a transaction (locks rows read) and outside one. */
+  readonly upsertUsersLocked: string;
+  readonly upsertUsersUnlocked: string;
+  readonly userForUpdate: string;
+  readonly updateUser: string;
+  readonly deleteUser: string;
+  readonly linkIdentity: string;
+  readonly getIdentity: string;
+  readonly unlinkIdentity: string;
+  readonly listIdentities: string;
+  readonly outboxEvents: string;
+  readonly recordCounts: string;
+  readonly createLedger: string;
+  readonly readLedger: string;
+  readonly recordMigration: string;
 }
 
-export const GET_USER = `SELECT ${USER_COLUMNS} FROM ${USERS} WHERE id = $1::uuid`;
+export function buildStatements(schema: string): StoreStatements {
+  const USERS = qualifiedName(schema, 'user_engine_users');
+  const IDENTITIES = qualifiedName(schema, 'user_engine_identities');
+  const OUTBOX = qualifiedName(schema, 'user_engine_outbox');
+  const LEDGER = qualifiedName(schema, LEDGER_TABLE);
 
-export const FIND_USER_BY_KEY = `SELECT ${USER_COLUMNS} FROM ${USERS} WHERE email_key = $1::text`;
+  /** An event CTE: one outbox row per row of `source`, with the bound type, aggregate and payload. */
+  function eventFrom(source: string, type: string, aggregateId: string, payload: string): string {
+    return `INSERT INTO ${OUTBOX} (type, aggregate_id, payload, created_at)
+    SELECT ${type}::text, ${aggregateId}::uuid, ${payload}::jsonb, statement_timestamp() FROM ${source}`;
+  }
 
-export const FIND_USER_BY_IDENTITY = `SELECT ${userColumns('u')}
+  const GET_USER = `SELECT ${USER_COLUMNS} FROM ${USERS} WHERE id = $1::uuid`;
+
+  const FIND_USER_BY_KEY = `SELECT ${USER_COLUMNS} FROM ${USERS} WHERE email_key = $1::text`;
+
+  const FIND_USER_BY_IDENTITY = `SELECT ${userColumns('u')}
   FROM ${IDENTITIES} i JOIN ${USERS} u ON u.id = i.user_id
   WHERE i.provider = $1::text AND i.subject = $2::text`;
 
-/** email_key is COLLATE "C": comparison and order are by code point in any database locale. */
-export const LIST_USERS_FIRST = `SELECT ${USER_COLUMNS} FROM ${USERS}
+  /** email_key is COLLATE "C": comparison and order are by code point in any database locale. */
+  const LIST_USERS_FIRST = `SELECT ${USER_COLUMNS} FROM ${USERS}
   ORDER BY email_key COLLATE "C" LIMIT $1::int`;
 
-export const LIST_USERS_AFTER = `SELECT ${USER_COLUMNS} FROM ${USERS}
+  const LIST_USERS_AFTER = `SELECT ${USER_COLUMNS} FROM ${USERS}
   WHERE email_key COLLATE "C" > $1::text
   ORDER BY email_key COLLATE "C" LIMIT $2::int`;
 
-/**
- * A whole upsert batch in one statement: read, decide, write and record events, so a batch costs
- * one round trip whatever its size. Inputs are `$1` emails, `$2` keys, `$3` display names and `$4`
- * statuses (NULL: keep the stored one, 'active' for a new user), in input order.
- *
- * `planned` looks each key up with a LATERAL index probe, inputs sorted by key; with `lock` (inside
- * a transaction) each row found is locked FOR UPDATE as it is read, so locks are taken in key order
- * and concurrent batches over the same keys queue instead of deadlocking. Why not simpler SQL:
- * `email_key = ANY($2)` became a sequential scan testing every row against all keys when the
- * planner believed the table small (seconds for 10,000), and joins between CTEs were estimated at
- * millions of rows, pushing the plan over jit_above_cost (~1.2 s of JIT per call); written inserts
- * are therefore matched with a semi-join (`IN`), which cannot be estimated above its input.
- * Each input is then planned as in the contract: a free key is an insert (a key another session
- * inserted meanwhile is skipped by ON CONFLICT DO NOTHING), same data writes nothing, anything else
- * is a compare-and-set update on the revision read. Text is compared COLLATE "C", i.e. exactly,
- * as the contract compares strings.
- *
- * Event payloads are built here as events.ts builds them (userCreated / userUpdated, `changes` in
- * the order email, displayName, status); jsonb normalises key order, and the differential test
- * holds the two to the same output. Only rows actually written get an event, in input order.
- *
- * Returns one row per input that was written or left unchanged, with its input position `ord`
- * (1-based) and `op`; an input that lost a race returns no row and the caller plans it again.
- */
-export function upsertUsersBatch(lock: boolean): string {
-  return `WITH planned AS MATERIALIZED (
+  /**
+   * A whole upsert batch in one statement: read, decide, write and record events, so a batch costs
+   * one round trip whatever its size. Inputs are `$1` emails, `$2` keys, `$3` display names and `$4`
+   * statuses (NULL: keep the stored one, 'active' for a new user), in input order.
+   *
+   * `planned` looks each key up with a LATERAL index probe, inputs sorted by key; with `lock` (inside
+   * a transaction) each row found is locked FOR UPDATE as it is read, so locks are taken in key order
+   * and concurrent batches over the same keys queue instead of deadlocking. Why not simpler SQL:
+   * `email_key = ANY($2)` became a sequential scan testing every row against all keys when the
+   * planner believed the table small (seconds for 10,000), and joins between CTEs were estimated at
+   * millions of rows, pushing the plan over jit_above_cost (~1.2 s of JIT per call); written inserts
+   * are therefore matched with a semi-join (`IN`), which cannot be estimated above its input.
+   * Each input is then planned as in the contract: a free key is an insert (a key another session
+   * inserted meanwhile is skipped by ON CONFLICT DO NOTHING), same data writes nothing, anything else
+   * is a compare-and-set update on the revision read. Text is compared COLLATE "C", i.e. exactly,
+   * as the contract compares strings.
+   *
+   * Event payloads are built here as events.ts builds them (userCreated / userUpdated, `changes` in
+   * the order email, displayName, status); jsonb normalises key order, and the differential test
+   * holds the two to the same output. Only rows actually written get an event, in input order.
+   *
+   * Returns one row per input that was written or left unchanged, with its input position `ord`
+   * (1-based) and `op`; an input that lost a race returns no row and the caller plans it again.
+   */
+  function upsertUsersBatch(lock: boolean): string {
+    return `WITH planned AS MATERIALIZED (
     SELECT i.ord::int AS ord, i.email, i.email_key, i.display_name,
       coalesce(i.status, e.status, 'active') AS status, coalesce(e.id, gen_random_uuid()) AS id,
       e.revision AS old_revision, e.created_at AS old_created_at, e.updated_at AS old_updated_at,
@@ -127,15 +161,15 @@ export function upsertUsersBatch(lock: boolean): string {
   SELECT ord, op, id, email, email_key, display_name, status, old_revision, old_created_at,
     old_updated_at
   FROM planned WHERE op = 'same'`;
-}
+  }
 
-/** The user, and whether `$2` (a new email key, or NULL) belongs to someone else. */
-export const USER_FOR_UPDATE = `SELECT ${USER_COLUMNS},
+  /** The user, and whether `$2` (a new email key, or NULL) belongs to someone else. */
+  const USER_FOR_UPDATE = `SELECT ${USER_COLUMNS},
     EXISTS (SELECT 1 FROM ${USERS} c WHERE c.email_key = $2::text AND c.id <> u.id) AS clash
   FROM ${USERS} u WHERE u.id = $1::uuid`;
 
-/** Compare-and-set on (id, revision); the event rides along only if the row was written. */
-export const UPDATE_USER = `WITH updated AS (
+  /** Compare-and-set on (id, revision); the event rides along only if the row was written. */
+  const UPDATE_USER = `WITH updated AS (
     UPDATE ${USERS}
     SET email = $3::text, email_key = $4::text, display_name = $5::text, status = $6::text,
       revision = revision + 1, updated_at = statement_timestamp()
@@ -145,18 +179,18 @@ export const UPDATE_USER = `WITH updated AS (
   event AS (${eventFrom('updated', '$7', '$8', '$9')})
   SELECT ${USER_COLUMNS} FROM updated`;
 
-/** Deletes the user at the revision its event was built from; identities go by ON DELETE CASCADE. */
-export const DELETE_USER = `WITH deleted AS (
+  /** Deletes the user at the revision its event was built from; identities go by ON DELETE CASCADE. */
+  const DELETE_USER = `WITH deleted AS (
     DELETE FROM ${USERS} WHERE id = $1::uuid AND revision = $2::int RETURNING id
   ),
   event AS (${eventFrom('deleted', '$3', '$4', '$5')})
   SELECT id FROM deleted`;
 
-/**
- * Links unless the pair exists (the unique constraint decides, never a prior read). The owner is
- * locked FOR KEY SHARE so that it cannot be deleted between the check and the insert.
- */
-export const LINK_IDENTITY = `WITH owner AS (
+  /**
+   * Links unless the pair exists (the unique constraint decides, never a prior read). The owner is
+   * locked FOR KEY SHARE so that it cannot be deleted between the check and the insert.
+   */
+  const LINK_IDENTITY = `WITH owner AS (
     SELECT id FROM ${USERS} WHERE id = $1::uuid FOR KEY SHARE
   ),
   linked AS (
@@ -170,11 +204,11 @@ export const LINK_IDENTITY = `WITH owner AS (
     l.linked_at
   FROM (SELECT 1) AS one LEFT JOIN linked l ON true`;
 
-export const GET_IDENTITY = `SELECT user_id, provider, subject, linked_at FROM ${IDENTITIES}
+  const GET_IDENTITY = `SELECT user_id, provider, subject, linked_at FROM ${IDENTITIES}
   WHERE provider = $1::text AND subject = $2::text`;
 
-/** Unlinks the pair only while it still belongs to the user its event names. */
-export const UNLINK_IDENTITY = `WITH deleted AS (
+  /** Unlinks the pair only while it still belongs to the user its event names. */
+  const UNLINK_IDENTITY = `WITH deleted AS (
     DELETE FROM ${IDENTITIES}
     WHERE provider = $1::text AND subject = $2::text AND user_id = $3::uuid
     RETURNING user_id
@@ -182,12 +216,41 @@ export const UNLINK_IDENTITY = `WITH deleted AS (
   event AS (${eventFrom('deleted', '$4', '$5', '$6')})
   SELECT user_id FROM deleted`;
 
-export const LIST_IDENTITIES = `SELECT user_id, provider, subject, linked_at FROM ${IDENTITIES}
+  const LIST_IDENTITIES = `SELECT user_id, provider, subject, linked_at FROM ${IDENTITIES}
   WHERE user_id = $1::uuid ORDER BY provider COLLATE "C", subject COLLATE "C"`;
 
-export const OUTBOX_EVENTS = `SELECT sequence, type, aggregate_id, payload, created_at
+  const OUTBOX_EVENTS = `SELECT sequence, type, aggregate_id, payload, created_at
   FROM ${OUTBOX} WHERE sequence > $1::bigint ORDER BY sequence LIMIT $2::int`;
 
-export const RECORD_COUNTS = `SELECT (SELECT count(*) FROM ${USERS}) AS users,
+  const RECORD_COUNTS = `SELECT (SELECT count(*) FROM ${USERS}) AS users,
     (SELECT count(*) FROM ${IDENTITIES}) AS identities,
     (SELECT count(*) FROM ${OUTBOX}) AS outbox`;
+
+  return Object.freeze({
+    schema,
+    getUser: GET_USER,
+    findUserByKey: FIND_USER_BY_KEY,
+    findUserByIdentity: FIND_USER_BY_IDENTITY,
+    listUsersFirst: LIST_USERS_FIRST,
+    listUsersAfter: LIST_USERS_AFTER,
+    upsertUsersLocked: upsertUsersBatch(true),
+    upsertUsersUnlocked: upsertUsersBatch(false),
+    userForUpdate: USER_FOR_UPDATE,
+    updateUser: UPDATE_USER,
+    deleteUser: DELETE_USER,
+    linkIdentity: LINK_IDENTITY,
+    getIdentity: GET_IDENTITY,
+    unlinkIdentity: UNLINK_IDENTITY,
+    listIdentities: LIST_IDENTITIES,
+    outboxEvents: OUTBOX_EVENTS,
+    recordCounts: RECORD_COUNTS,
+    createLedger: `CREATE TABLE IF NOT EXISTS ${LEDGER} (
+  version integer PRIMARY KEY,
+  name text NOT NULL,
+  checksum text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+)`,
+    readLedger: `SELECT version, name, checksum FROM ${LEDGER} ORDER BY version`,
+    recordMigration: `INSERT INTO ${LEDGER} (version, name, checksum) VALUES ($1, $2, $3)`,
+  });
+}

@@ -1,0 +1,3 @@
+import { registerSchemaIsolation } from './schema-isolation';
+
+registerSchemaIsolation('postgres');
