@@ -4,5 +4,9 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/fixtures/'],
-  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/__tests__/.*/fixtures/', '<rootDir>/.cache/'],
+  modulePathIgnorePatterns: [
+    '<rootDir>/dist/',
+    '<rootDir>/__tests__/.*/fixtures/',
+    '<rootDir>/.cache/',
+  ],
 };

@@ -71,6 +71,9 @@ describeWithDatabase('USER_ENGINE_LIVE_REQUIRED: no false green', () => {
     );
     expect(result.json?.numPendingTests).toBe(0);
     expect(result.stderr).not.toContain('USER_ENGINE_LIVE_REQUIRED');
+    // '@user-engine/jest-live/summary-reporter', as docs/provider-setup.md shows it.
+    expect(result.stdout).toMatch(/^user-engine-live: PostgreSQL \d+/m);
+    expect(result.stdout).toContain('required: 3 passed, 0 failed, 0 skipped');
   });
 
   test('a @jest-environment docblock fails its file under REQUIRED, naming the docblock', async () => {

@@ -124,7 +124,10 @@ export async function readJestConfig(
   }
   const { config, configPath } = read;
   if (!isRecord(config)) {
-    throw new CliError('config_unreadable', `the Jest config ${configPath} does not hold an object`);
+    throw new CliError(
+      'config_unreadable',
+      `the Jest config ${configPath} does not hold an object`,
+    );
   }
   const extensions = config.moduleFileExtensions;
   return {

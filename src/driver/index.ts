@@ -1,12 +1,22 @@
+/**
+ * `@user-engine/jest-live/driver`: the driver port, its errors, `createConnection` and DSN helpers.
+ * The driver loader (how `pg`/`postgres` are found) is internal: tests that simulate a missing
+ * driver import `./load-driver` and `./create-connection` directly.
+ */
+import { createConnection as createConnectionWithLoader } from './create-connection';
+import type { Connection, ConnectionOptions } from './port';
+
 export * from './port';
 export * from './errors';
-export {
-  createConnection,
-  DEFAULT_CONNECT_TIMEOUT_MS,
-  DEFAULT_POOL_MAX,
-} from './create-connection';
-export { loadDriver, nodeDriverLoader } from './load-driver';
-export type { DriverLoader, LoadedDriver } from './load-driver';
+export { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_POOL_MAX } from './create-connection';
 export { redactDsn, redactSecrets, parseDsn, describeDsnTarget } from './dsn';
 export type { DsnTarget } from './dsn';
 export { quoteIdentifier } from './session-settings';
+
+/**
+ * Opens a pool on `dsn` with the first installed of pg, postgres (or `options.driver`). Rejects
+ * with `DriverMissingError`, `ConnectionFailedError` or a `TypeError` naming the bad option.
+ */
+export function createConnection(dsn: string, options?: ConnectionOptions): Promise<Connection> {
+  return createConnectionWithLoader(dsn, options);
+}
