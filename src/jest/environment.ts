@@ -45,6 +45,7 @@ function unwiredContext(schema: string): LiveContext {
     serverVersion: '',
     redactedDsn: '',
     createFreshStore: async () => missing(),
+    openFreshSchema: async () => missing(),
     reset: async () => missing(),
     recordCounts: async () => missing(),
   };

@@ -6,7 +6,7 @@
 import type { Connection } from '../driver/port';
 import type { RecordCounts, UserEngineStore } from '../store/contract';
 import type { WorkerBridge } from './bridge';
-import type { FreshLiveStore, LiveContext } from './live-context';
+import type { FreshLiveSchema, FreshLiveStore, LiveContext } from './live-context';
 import { bridgeConnection, relay } from './realm';
 
 type StoreOrPromise = UserEngineStore | Promise<UserEngineStore>;
@@ -137,6 +137,17 @@ function freshStores(bridge: WorkerBridge, createStore: CreateStore) {
   return { create, closeLeftovers };
 }
 
+/** `live.openFreshSchema`: the bridge's fresh schema, its pool's results adopted into this realm. */
+async function openFreshSchema(bridge: WorkerBridge): Promise<FreshLiveSchema> {
+  const fresh = await relay(() => bridge.openFreshSchema());
+  let disposing: Promise<void> | undefined;
+  return {
+    connection: bridgeConnection(fresh.connection, { params: false, results: true }),
+    schema: fresh.schema,
+    dispose: () => (disposing ??= relay(() => fresh.dispose())),
+  };
+}
+
 function buildLiveContext(bridge: WorkerBridge, hooks: Hooks): LiveContext {
   const connection = bridgeConnection(bridge.connection, { params: false, results: true });
   const createStore = loadCreateStore(bridge);
@@ -181,6 +192,7 @@ function buildLiveContext(bridge: WorkerBridge, hooks: Hooks): LiveContext {
     serverVersion: bridge.serverVersion,
     redactedDsn: bridge.redactedDsn,
     createFreshStore: () => fresh.create(),
+    openFreshSchema: () => openFreshSchema(bridge),
     reset: () => relay(() => bridge.reset()),
     recordCounts: (): Promise<RecordCounts> => live.store.recordCounts(),
   };

@@ -34,7 +34,7 @@ export function assertBuilt(): void {
   }
 }
 
-export type FixtureName = 'provider' | 'failing' | 'required' | 'esm';
+export type FixtureName = 'provider' | 'failing' | 'required' | 'esm' | 'oneliner';
 
 export interface ProjectOptions {
   /**
