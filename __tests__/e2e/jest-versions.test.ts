@@ -132,3 +132,30 @@ describeWithDatabase.each(JESTS)('the preset under Jest $major', ({ major, bin }
     ]);
   });
 });
+
+describeWithDatabase('an ES module store factory without Jest ES module mode', () => {
+  let db: E2eDatabase;
+  beforeAll(async () => {
+    assertBuilt();
+    db = await createE2eDatabase('esmfactory', 'ue_ergo_');
+  });
+  afterAll(async () => {
+    removeProjects();
+    await db?.drop();
+  });
+
+  test('fails the file naming the option, the module and the fix', async () => {
+    const project = prepareProject('esm', { isolatedWith: ['pg'] });
+    const run = await runJest(project, {
+      args: ['--config', 'cjs-tests.config.mjs'],
+      env: db.liveEnv(),
+    });
+    expect(run.code).toBe(1);
+    const message = run.json?.testResults[0]?.message ?? '';
+    expect(message).toContain('StoreFactoryError');
+    expect(message).toContain('testEnvironmentOptions.userEngineLive.storeFactory');
+    expect(message).toContain('store-factory.js) is an ES module');
+    expect(message).toContain('NODE_OPTIONS=--experimental-vm-modules');
+    expect(await db.leftovers()).toEqual({ runSchemas: [], ledgerRows: 0, backends: 0 });
+  });
+});
