@@ -10,6 +10,8 @@ export default tseslint.config(
       'coverage/**',
       '**/fixtures/**/node_modules/**',
       '.cache/**',
+      'reports/**',
+      '.stryker-tmp/**',
     ],
   },
   js.configs.recommended,

@@ -11,9 +11,15 @@ export const ADMIN_DSN =
     ? process.env.USER_ENGINE_LIVE_DSN
     : undefined;
 
-export async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+/** Runs `fn` on a superuser session to the admin DSN's database, or to `database` on its server. */
+export async function withAdmin<T>(
+  fn: (client: Client) => Promise<T>,
+  database?: string,
+): Promise<T> {
   if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
-  const client = new Client({ connectionString: ADMIN_DSN });
+  const url = new URL(ADMIN_DSN);
+  if (database !== undefined) url.pathname = `/${encodeURIComponent(database)}`;
+  const client = new Client({ connectionString: url.toString() });
   await client.connect();
   try {
     return await fn(client);

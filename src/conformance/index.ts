@@ -10,3 +10,4 @@ export type {
   SpecRequirement,
   StoreCapabilities,
 } from './options';
+export type { ContractId } from './spec';
