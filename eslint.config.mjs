@@ -9,6 +9,7 @@ export default tseslint.config(
       'node_modules/**',
       'coverage/**',
       '**/fixtures/**/node_modules/**',
+      '.cache/**',
       'reports/**',
       '.stryker-tmp/**',
     ],

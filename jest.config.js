@@ -10,5 +10,6 @@ module.exports = {
     // StrykerJS sandboxes (`npm run mutation`) hold a copy of the package.
     '<rootDir>/.stryker-tmp/',
     '<rootDir>/reports/',
+    '<rootDir>/.cache/',
   ],
 };

@@ -90,6 +90,10 @@ describeLiveDb('npm run conformance', () => {
       "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'user\\_engine\\_live\\_%'",
     );
     expect(leftovers).toEqual([]);
-    expect(await db.query('SELECT * FROM public.user_engine_live_ledger')).toEqual([]);
+    expect(await db.query('SELECT * FROM user_engine_live.runs')).toEqual([]);
+    expect(await db.query('SELECT * FROM user_engine_live.schemas')).toEqual([]);
+    expect(
+      await db.query("SELECT relname FROM pg_class WHERE relname = 'user_engine_live_ledger'"),
+    ).toEqual([]);
   }, 180_000);
 });

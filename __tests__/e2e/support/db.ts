@@ -1,5 +1,5 @@
 /**
- * One database per e2e test file (`ue_e2e_<name>`), created through the admin DSN from
+ * One database per e2e test file (`ue_e2e_<name>`, or another prefix), created through the admin DSN from
  * USER_ENGINE_LIVE_DSN; the child runs get a DSN to it that carries the sentinel password.
  */
 import { Client } from 'pg';
@@ -43,26 +43,25 @@ async function dropDatabase(client: Client, name: string): Promise<void> {
   await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 }
 
-export interface E2eDatabaseOptions {
-  /** Name prefix, so suites running in parallel never share a database. Default `ue_e2e_`. */
-  prefix?: string;
-  /** A server encoding other than the cluster's default (with C collation, from template0). */
-  encoding?: 'LATIN1';
-}
-
+/**
+ * `prefix` keeps suites of different owners apart on a shared server (default `ue_e2e_`);
+ * `encoding` makes a database that is not the cluster's default (C collation, from template0).
+ */
 export async function createE2eDatabase(
   suffix: string,
-  options: E2eDatabaseOptions = {},
+  prefix = 'ue_e2e_',
+  encoding?: 'LATIN1',
 ): Promise<E2eDatabase> {
   if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
   if (!/^[a-z0-9_]+$/.test(suffix)) throw new Error(`bad database suffix ${suffix}`);
-  const name = `${options.prefix ?? 'ue_e2e_'}${suffix}`;
-  const encoding = options.encoding
-    ? ` ENCODING '${options.encoding}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`
+  if (!/^[a-z0-9_]+$/.test(prefix)) throw new Error(`bad database prefix ${prefix}`);
+  const name = `${prefix}${suffix}`;
+  const withEncoding = encoding
+    ? ` ENCODING '${encoding}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`
     : '';
   await withAdmin(async (admin) => {
     await dropDatabase(admin, name);
-    await admin.query(`CREATE DATABASE "${name}"${encoding}`);
+    await admin.query(`CREATE DATABASE "${name}"${withEncoding}`);
   });
   const url = new URL(ADMIN_DSN);
   url.password = SENTINEL_PASSWORD;
@@ -107,16 +106,13 @@ export async function createE2eDatabase(
       const schemas = await query<{ nspname: string }>(
         `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'user\\_engine\\_live\\_%' ORDER BY 1`,
       );
-      const [ledger] = await query<{ exists: boolean }>(
-        `SELECT to_regclass('public.user_engine_live_ledger') IS NOT NULL AS exists`,
+      // Rows of both ledger tables (runs and their schemas); 0 when there is no ledger yet.
+      const [ledger] = await query<{ n: number | null }>(
+        `SELECT CASE WHEN to_regclass('user_engine_live.runs') IS NULL THEN 0 ELSE
+           (SELECT count(*) FROM user_engine_live.runs) + (SELECT count(*) FROM user_engine_live.schemas)
+         END::int AS n`,
       );
-      const ledgerRows = ledger.exists
-        ? (
-            await query<{ n: number }>(
-              'SELECT count(*)::int AS n FROM public.user_engine_live_ledger',
-            )
-          )[0].n
-        : 0;
+      const ledgerRows = ledger.n ?? 0;
       // A backend ends a moment after its client's socket closes (longer on a loaded machine).
       let backends = await countBackends();
       for (let i = 0; i < 200 && backends > 0; i++) {

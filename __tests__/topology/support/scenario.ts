@@ -35,7 +35,7 @@ export interface ScenarioDb extends E2eDatabase {
 
 /** A fresh `ue_topo_<suffix>` with canaries planted and fingerprinted. */
 export async function scenarioDb(suffix: string, encoding?: 'LATIN1'): Promise<ScenarioDb> {
-  const db = await createE2eDatabase(suffix, { prefix: 'ue_topo_', encoding });
+  const db = await createE2eDatabase(suffix, 'ue_topo_', encoding);
   await db.plantCanaries();
   const canaries = await db.canarySnapshot();
   return Object.assign(db, {
