@@ -108,7 +108,7 @@ describeTopology('provider objects around the preset', () => {
        CREATE TABLE provider_billing.user_snapshots (snapshot "${target}".user_engine_users);`,
     );
     const canaries = await db.canarySnapshot();
-    const project = smallProject({ 'quick.test.js': QUICK_TEST }, LEASE_MS);
+    const project = smallProject({ 'quick.test.js': QUICK_TEST }, { leaseMs: LEASE_MS });
     // Its lease runs out, then the grace period.
     await sleep(2 * LEASE_MS + 500);
 

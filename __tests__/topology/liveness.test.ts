@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { PARKING_TEST } from '../faults/support/project';
+import { PARKING_TEST, QUICK_TEST } from '../faults/support/project';
 import { describeTopology } from './gate';
 import { localTcpPorts } from './support/sockets';
 import {
@@ -28,7 +28,7 @@ jest.setTimeout(200_000);
 
 const LEASE_MS = 2000;
 /** Longer than lease + grace after the kill, with room for gc to run meanwhile. */
-const PARK_SECONDS = 15;
+const PARK_SECONDS = 12;
 
 describeTopology('control session terminated mid-run', () => {
   let db: ScenarioDb;
@@ -53,25 +53,30 @@ describeTopology('control session terminated mid-run', () => {
   }
 
   test('the heartbeat comes back, gc takes nothing, and the run passes', async () => {
-    const project = smallProject({ 'parking.test.js': PARKING_TEST }, LEASE_MS);
+    // Two files and two workers: Jest does not run them in band, so the parent process's sessions
+    // are the control sessions only.
+    const project = smallProject(
+      { 'parking.test.js': PARKING_TEST, 'quick.test.js': QUICK_TEST },
+      { leaseMs: LEASE_MS, testTimeout: 60_000 },
+    );
     const marker = path.join(project, 'parked.txt');
     const run = startScenario(db, db.dsn, project, {
       env: { FAULTS_PARK_MARKER: marker, FAULTS_PARK_SECONDS: String(PARK_SECONDS) },
-      args: ['--maxWorkers=1'],
+      args: ['--maxWorkers=2'],
     });
     await untilParked(run, marker);
     const parkedSchema = fs.readFileSync(marker, 'utf8');
     const cliPid = run.child.pid!;
 
-    // Kill the control sessions as they come (the heartbeat's pool reconnects) for a while.
+    // Kill the control sessions once (as soon as the parent process holds one).
     let terminated = 0;
-    for (let i = 0; i < 10; i++) {
-      terminated += await terminateSessionsOf(cliPid);
-      await sleep(LEASE_MS / 4);
+    for (let i = 0; i < 100 && terminated === 0; i++) {
+      terminated = await terminateSessionsOf(cliPid);
+      if (terminated === 0) await sleep(50);
     }
     expect(terminated).toBeGreaterThan(0);
-    // Lease and grace have passed since the first kill; a collector looks now.
-    await sleep(LEASE_MS);
+    // Lease and grace would both have run out by now had the heartbeat not come back.
+    await sleep(2 * LEASE_MS + 1000);
     const gc = await runCli(db, db.dsn, project, ['gc', '--json', '--grace-ms', String(LEASE_MS)]);
     expect(gc.code).toBe(0);
     const report = JSON.parse(gc.stdout) as { dropped: string[] };
@@ -80,11 +85,14 @@ describeTopology('control session terminated mid-run', () => {
       'SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1',
       [parkedSchema],
     );
-    expect(present.n).toBe(1);
-
     const done = await run.done;
+    if (present.n !== 1) {
+      throw new Error(
+        `${parkedSchema} was dropped mid-run (gc: ${gc.stdout})\n${describeRun(done)}`,
+      );
+    }
     if (done.code !== 0) throw new Error(describeRun(done));
-    expectPassed(done, 3);
+    expectPassed(done, 4);
     await expectCleanAfterPass(db);
   });
 });

@@ -16,6 +16,7 @@ import {
   expectPassed,
   providerProject,
   removeProjects,
+  runCli,
   runScenario,
   scenarioDb,
   startScenario,
@@ -64,6 +65,15 @@ describeTopology.each([
       await expectCleanAfterPass(db);
     },
   );
+
+  test(`doctor says live and measures a pooler in ${mode} mode`, async () => {
+    const doctor = await runCli(db, bouncer.dsnFor(db.name), project, ['doctor']);
+    expect({ code: doctor.code, out: doctor.stdout }).toEqual({
+      code: 0,
+      out: expect.stringMatching(new RegExp(`pooler: a pooler in ${mode} mode`)),
+    });
+    expect(await db.canarySnapshot()).toBe(db.canaries);
+  });
 
   if (mode === 'transaction') {
     test('two concurrent runs both pass and neither drops the other', async () => {

@@ -112,7 +112,7 @@ describeTopology('least-privilege roles', () => {
 
     // Its lease runs out, then the grace period: from now on it counts as crashed.
     await sleep(2 * LEASE_MS + 500);
-    const project = smallProject({ 'quick.test.js': QUICK_TEST }, LEASE_MS);
+    const project = smallProject({ 'quick.test.js': QUICK_TEST }, { leaseMs: LEASE_MS });
     const run = await runScenario(db, other.dsn(), project);
     expectPassed(run, 1);
     expect(`${run.stdout}\n${run.stderr}`).toMatch(EXPECTED.otherOwner(orphans[0], crashed.name));

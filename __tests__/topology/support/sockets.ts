@@ -9,6 +9,8 @@ import * as fs from 'fs';
 /** Socket inodes of process `pid`. */
 function socketInodes(pid: number): Set<string> {
   const inodes = new Set<string>();
+  // A process that has exited holds nothing.
+  if (!fs.existsSync(`/proc/${pid}/fd`)) return inodes;
   for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
     try {
       const link = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
