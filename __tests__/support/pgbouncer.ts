@@ -40,6 +40,8 @@ export interface PgBouncer {
   readonly port: number;
   readonly mode: PoolMode;
   readonly pid: number;
+  /** Its temp dir (ini, userlist, log), removed by stop(). */
+  readonly dir: string;
   /** `postgres://user:password@127.0.0.1:<port>/<db>`, the password from the userlist. */
   dsnFor(db: string, user?: string): string;
   /** Adds (or changes) a user in the userlist and reloads PgBouncer (SIGHUP). */
@@ -124,6 +126,7 @@ export async function startPgBouncer(options: PgBouncerOptions): Promise<PgBounc
       port,
       mode: options.mode,
       pid: server.pid,
+      dir,
       dsnFor: (db, user = 'postgres') => {
         const password = users[user];
         if (password === undefined)

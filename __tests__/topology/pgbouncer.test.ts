@@ -62,7 +62,7 @@ describeTopology.each([
     async (driver) => {
       const run = await runScenario(db, bouncer.dsnFor(db.name), project, { driver });
       expectPassed(run, FULL_SUITE);
-      await expectCleanAfterPass(db);
+      await expectCleanAfterPass(db, bouncer.pid);
     },
   );
 
@@ -98,7 +98,7 @@ describeTopology.each([
       }
       const runIds = new Set([...seen].map((schema) => schema.split('_')[3]));
       expect(runIds.size).toBe(2);
-      await expectCleanAfterPass(db);
+      await expectCleanAfterPass(db, bouncer.pid);
     });
   }
 });

@@ -20,6 +20,7 @@ import {
 } from '../../e2e/support/harness';
 import { bodiesRun, faultsProject } from '../../faults/support/project';
 import { expectNoSentinel } from '../../support/sentinel';
+import { localTcpPorts } from './sockets';
 
 export { assertBuilt, describeRun, removeProjects } from '../../e2e/support/harness';
 
@@ -210,8 +211,27 @@ export async function expectNothingWritten(db: ScenarioDb): Promise<void> {
   expect(await db.canarySnapshot()).toBe(db.canaries);
 }
 
-/** No run schema, ledger row or session of a run left, and the canaries byte-identical. */
-export async function expectCleanAfterPass(db: ScenarioDb): Promise<void> {
-  expect(await db.leftovers()).toEqual({ runSchemas: [], ledgerRows: 0, backends: 0 });
+/**
+ * No run schema, ledger row or session of a run left, and the canaries byte-identical. Behind a
+ * pooler, the server sessions the pooler keeps for reuse (its own sockets, `poolerPid`) are the
+ * pooler's, not the run's: only sessions from anywhere else count.
+ */
+export async function expectCleanAfterPass(db: ScenarioDb, poolerPid?: number): Promise<void> {
+  if (poolerPid === undefined) {
+    expect(await db.leftovers()).toEqual({ runSchemas: [], ledgerRows: 0, backends: 0 });
+  } else {
+    const [left] = await db.query<{ schemas: string[]; rows: number; backends: number }>(
+      `SELECT ARRAY(SELECT nspname::text FROM pg_namespace
+                     WHERE nspname ~ '^user_engine_live_[a-z0-9]{10}_[0-9]+') AS schemas,
+              CASE WHEN to_regclass('user_engine_live.runs') IS NULL THEN 0 ELSE
+                (SELECT count(*) FROM user_engine_live.runs)
+                + (SELECT count(*) FROM user_engine_live.schemas) END::int AS rows,
+              (SELECT count(*)::int FROM pg_stat_activity WHERE datname = $1
+                  AND starts_with(application_name, 'user-engine-live')
+                  AND client_port <> ALL ($2::int[])) AS backends`,
+      [db.name, localTcpPorts(poolerPid)],
+    );
+    expect(left).toEqual({ schemas: [], rows: 0, backends: 0 });
+  }
   expect(await db.canarySnapshot()).toBe(db.canaries);
 }
