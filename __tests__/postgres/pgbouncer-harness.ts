@@ -66,7 +66,10 @@ export async function startTransactionPgBouncer(upstream: string): Promise<Runni
   const port = await freePort();
   const log = path.join(dir, 'pgbouncer.log');
   const user = decodeURIComponent(target.username || 'postgres');
-  writeFileSync(path.join(dir, 'userlist.txt'), `"${user}" ""\n`);
+  // Clients are trusted; the password (if the upstream has one, as the embedded server of
+  // `npm test` does) is what PgBouncer logs in to the server with.
+  const password = decodeURIComponent(target.password).replace(/"/g, '""');
+  writeFileSync(path.join(dir, 'userlist.txt'), `"${user}" "${password}"\n`);
   writeFileSync(
     path.join(dir, 'pgbouncer.ini'),
     [
