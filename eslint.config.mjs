@@ -10,6 +10,8 @@ export default tseslint.config(
       'coverage/**',
       '.cache/**',
       '**/fixtures/**/node_modules/**',
+      'reports/**',
+      '.stryker-tmp/**',
     ],
   },
   js.configs.recommended,

@@ -189,17 +189,18 @@ async function proveMajor(major) {
   try {
     const version = await serverMajor(server.dsn);
     say(`PostgreSQL ${version.num} on 127.0.0.1:${server.port} (started in ${server.startMs} ms)`);
+    const result = { major, times, version: version.num };
     if (version.major !== major) {
-      return { major, error: `asked for ${major}, the server is ${version.num}`, times };
+      return { ...result, error: `asked for ${major}, the server is ${version.num}` };
     }
     for (const [name, step] of STEPS) {
       const stepBegan = Date.now();
       say(`PostgreSQL ${major}: ${name}`);
       const error = await step(server, major);
       times[name] = Date.now() - stepBegan;
-      if (error) return { major, error, times };
+      if (error) return { ...result, error };
     }
-    return { major, times, version: version.num };
+    return result;
   } finally {
     await server.stop();
     times.total = Date.now() - began;

@@ -1,4 +1,4 @@
-import { parseDsn } from '../../src/driver/dsn';
+import { parseDsn } from '../../src/driver/dsn-target';
 import {
   ConnectionFailedError,
   ConnectionLostError,

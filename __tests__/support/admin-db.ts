@@ -11,24 +11,15 @@ export const ADMIN_DSN =
     ? process.env.USER_ENGINE_LIVE_DSN
     : undefined;
 
-/**
- * The password a test puts into the DSNs it hands to drivers and child runs, and checks is never
- * printed: the admin DSN's own when it has one (a server with password auth, such as the embedded
- * one `npm test` starts), else the suite's `sentinel` (trust auth ignores it).
- */
-export function secretFor(sentinel: string): string {
-  const dsn = process.env.USER_ENGINE_LIVE_DSN;
-  if (!dsn || dsn === 'embedded') return sentinel;
-  try {
-    return decodeURIComponent(new URL(dsn).password) || sentinel;
-  } catch {
-    return sentinel;
-  }
-}
-
-export async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+/** Runs `fn` on a superuser session to the admin DSN's database, or to `database` on its server. */
+export async function withAdmin<T>(
+  fn: (client: Client) => Promise<T>,
+  database?: string,
+): Promise<T> {
   if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
-  const client = new Client({ connectionString: ADMIN_DSN });
+  const url = new URL(ADMIN_DSN);
+  if (database !== undefined) url.pathname = `/${encodeURIComponent(database)}`;
+  const client = new Client({ connectionString: url.toString() });
   await client.connect();
   try {
     return await fn(client);

@@ -8,3 +8,4 @@ export type {
   SpecRequirement,
   StoreCapabilities,
 } from './options';
+export type { ContractId } from './spec';

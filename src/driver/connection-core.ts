@@ -3,9 +3,50 @@
  * `onQuery` trace of data statements. An adapter only runs statements on its driver and maps the
  * driver's errors; everything a caller can observe about the port's behaviour is decided here.
  */
+import type { DsnTarget } from './dsn-target';
 import { ConnectionClosedError, DriverError } from './errors';
 import { toTextParams } from './params';
-import type { Connection, DriverName, QueryParam, QueryResult, TransactionScope } from './port';
+import type {
+  BoundConnection,
+  DriverName,
+  QueryParam,
+  QueryResult,
+  Topology,
+  TransactionScope,
+} from './port';
+import type { TlsSettings } from './tls';
+
+/** How statements are bound to the pool's settings; decided after the first session (topology.ts). */
+export interface TransactionBinding {
+  /**
+   * `SET LOCAL …` statements every transaction starts with, and a lone statement is wrapped in a
+   * transaction for; undefined while the session itself holds the settings.
+   */
+  prelude: string | undefined;
+}
+
+/** Everything an adapter passes to its driver: explicit values only, never the DSN text. */
+export interface AdapterConfig {
+  target: DsnTarget;
+  tls: TlsSettings;
+  /** The `options` startup parameter, or undefined to send none. */
+  startupOptions: string | undefined;
+  applicationName: string | undefined;
+  /** For the client-side deadline; the server-side bound travels with the other settings. */
+  statementTimeoutMs: number;
+  max: number;
+  connectTimeoutMs: number;
+  /** Called with BEGIN/COMMIT/ROLLBACK/SAVEPOINT/SET LOCAL statements the adapter sends itself. */
+  trace: Trace;
+  binding: TransactionBinding;
+}
+
+/** What one session reports about itself, for topology detection. */
+export interface SessionProbe {
+  /** The process id the session's BackendKeyData announced; a pooler sends its own. */
+  backendKeyPid: number | undefined;
+  row: Record<string, unknown>;
+}
 
 /** Parameters reach an adapter already in PostgreSQL text form (see params.ts). */
 export interface AdapterQueryable {
@@ -28,6 +69,8 @@ export interface DriverAdapter extends AdapterQueryable {
   /** Ends every session; resolves once their sockets are gone. */
   /** Sessions still busy after `graceMs` are destroyed. */
   end(graceMs?: number): Promise<void>;
+  /** Runs `sql` (no parameters) on one session, outside any binding, and says what it announced. */
+  probeSession(sql: string): Promise<SessionProbe>;
 }
 
 export type Trace = (sql: string) => void;
@@ -94,19 +137,42 @@ async function runScoped<T>(
   }
 }
 
-export class PortConnection implements Connection {
+export class PortConnection implements BoundConnection {
   readonly driver: DriverName;
   readonly schema: string | undefined;
+  readonly sessionSettings: Readonly<Record<string, string>>;
   readonly trace: Trace;
   readonly #adapter: DriverAdapter;
+  #topology: Topology | undefined;
   #closing: Promise<void> | undefined;
 
   /** `trace` must be the one the adapter uses for its own BEGIN/COMMIT/SAVEPOINT statements. */
-  constructor(adapter: DriverAdapter, schema: string | undefined, trace: Trace) {
+  constructor(
+    adapter: DriverAdapter,
+    schema: string | undefined,
+    sessionSettings: Readonly<Record<string, string>>,
+    trace: Trace,
+  ) {
     this.driver = adapter.driver;
     this.schema = schema;
+    this.sessionSettings = sessionSettings;
     this.trace = trace;
     this.#adapter = adapter;
+  }
+
+  get topology(): Topology {
+    if (!this.#topology) throw new Error('topology is known once createConnection has resolved');
+    return this.#topology;
+  }
+
+  /** Set once by createConnection, after probing the first session. */
+  setTopology(topology: Topology): void {
+    this.#topology = Object.freeze({ ...topology });
+  }
+
+  probeSession(sql: string): Promise<SessionProbe> {
+    this.assertOpen();
+    return this.#adapter.probeSession(sql);
   }
 
   assertOpen(): void {

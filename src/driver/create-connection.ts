@@ -2,15 +2,24 @@
  * The one entry point that opens a pool: checks the options, loads the driver, binds every session
  * to the requested settings and proves the target answers before handing the pool out.
  */
-import { PortConnection, traceOf, type DriverAdapter } from './connection-core';
-import { describeDsnTarget, parseDsn, redactSecrets, type DsnTarget } from './dsn';
+import { randomBytes } from 'node:crypto';
+import { PortConnection, traceOf, type AdapterConfig, type DriverAdapter } from './connection-core';
+import { redactSecrets } from './dsn';
+import { describeDsnTarget, parseDsn } from './dsn-target';
 import { ConnectionFailedError } from './errors';
 import { loadDriver, nodeDriverLoader, type DriverLoader } from './load-driver';
 import { mapDriverError } from './map-error';
-import { createPgAdapter, type AdapterConfig } from './pg-adapter';
-import type { Connection, ConnectionOptions, DriverName } from './port';
+import { createPgAdapter } from './pg-adapter';
+import type { BoundConnection, ConnectionOptions, DriverName } from './port';
 import { createPostgresJsAdapter } from './postgres-js-adapter';
-import { quoteIdentifier, type SessionSettings } from './session-settings';
+import {
+  quoteIdentifier,
+  startupOptions,
+  validateSessionSettings,
+  type SessionSettings,
+} from './session-settings';
+import { resolveTls } from './tls';
+import { decideTopology, planBinding, TOPOLOGY_PROBE_SQL, type BindingPlan } from './topology';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 export const DEFAULT_POOL_MAX = 4;
@@ -44,15 +53,21 @@ function sessionSettings(options: ConnectionOptions): SessionSettings {
     searchPath: schema === undefined ? undefined : quoteIdentifier(schema),
     statementTimeoutMs,
     applicationName,
+    settings: validateSessionSettings(options.sessionSettings),
   };
 }
 
-/** The first statement opens a session: any failure here is a failed connect. */
+/**
+ * The first statement opens a session (any failure here is a failed connect) and measures the
+ * topology, which decides how the settings are bound from then on.
+ */
 async function verify(
-  connection: Connection,
-  target: DsnTarget,
+  connection: PortConnection,
+  adapterConfig: AdapterConfig,
+  plan: BindingPlan,
   connectTimeoutMs: number,
 ): Promise<void> {
+  const { target } = adapterConfig;
   // Bounds what the drivers' own connect timeouts do not: a server silent after the startup,
   // postgres.js reconnecting forever to a server that closes every new connection.
   let timer: NodeJS.Timeout | undefined;
@@ -64,7 +79,11 @@ async function verify(
     }, connectTimeoutMs);
   });
   try {
-    await Promise.race([connection.query('SELECT 1'), deadline]);
+    const probe = await Promise.race([connection.probeSession(TOPOLOGY_PROBE_SQL), deadline]);
+    const topology = decideTopology(plan, probe);
+    adapterConfig.binding.prelude =
+      topology.binding === 'per-transaction' ? plan.prelude : undefined;
+    connection.setTopology(topology);
   } catch (error) {
     throw mapDriverError(error, 'connect', { target });
   } finally {
@@ -80,7 +99,7 @@ export async function createConnection(
   dsn: string,
   options: ConnectionOptions = {},
   loader: DriverLoader = nodeDriverLoader,
-): Promise<Connection> {
+): Promise<BoundConnection> {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('options must be an object');
   if (options.onQuery !== undefined && typeof options.onQuery !== 'function')
@@ -91,31 +110,44 @@ export async function createConnection(
   const connectTimeoutMs = positiveInteger(
     'connectTimeoutMs',
     options.connectTimeoutMs,
-    DEFAULT_CONNECT_TIMEOUT_MS,
+    target.connectTimeoutSeconds !== undefined
+      ? target.connectTimeoutSeconds * 1000
+      : DEFAULT_CONNECT_TIMEOUT_MS,
   );
   const driver = loadDriver(options.driver, loader);
   const trace = traceOf(options.onQuery);
+  const plan = planBinding(settings, randomBytes(6).toString('hex'));
+  // The DSN's own `options` first: ours come later, and the server applies the last of a name.
+  const startup =
+    [target.options, plan.startupSettings && startupOptions(plan.startupSettings)]
+      .filter(Boolean)
+      .join(' ') || undefined;
+  const adapterConfig: AdapterConfig = {
+    target,
+    tls: await resolveTls(target, connectTimeoutMs),
+    startupOptions: startup,
+    applicationName: settings.applicationName ?? target.applicationName,
+    statementTimeoutMs: settings.statementTimeoutMs,
+    max,
+    connectTimeoutMs,
+    trace,
+    binding: { prelude: undefined },
+  };
   let adapter: DriverAdapter;
   try {
-    adapter = ADAPTERS[driver.name](driver.module, {
-      dsn: dsn.trim(),
-      target,
-      settings,
-      max,
-      connectTimeoutMs,
-      trace,
-    });
+    adapter = ADAPTERS[driver.name](driver.module, adapterConfig);
   } catch (error) {
-    // A driver rejecting its configuration (a malformed DSN it parses differently, say).
+    // A driver rejecting its configuration.
     throw new ConnectionFailedError(
-      redactSecrets(`could not configure ${driver.name} for ${dsn}: ${String(error)}`, [
-        target.password,
-      ]),
+      redactSecrets(
+        `could not configure ${driver.name} for ${describeDsnTarget(target)}: ${String(error)}`,
+        [target.password],
+      ),
     );
   }
-  const connection = new PortConnection(adapter, options.schema, trace);
+  const connection = new PortConnection(adapter, options.schema, settings.settings, trace);
   try {
-    await verify(connection, target, connectTimeoutMs);
+    await verify(connection, adapterConfig, plan, connectTimeoutMs);
   } catch (error) {
     await (connection.close as (graceMs?: number) => Promise<void>)(0).catch(() => undefined);
     throw error;

@@ -1,8 +1,7 @@
 /**
- * DSN handling shared by the driver adapters and the live config: parse with pg-connection-string,
- * and redact the password everywhere text may carry it.
+ * DSN handling shared by the driver adapters and the live config: redact the password everywhere
+ * text may carry it. Parsing into a complete target lives in dsn-target.ts.
  */
-import { parse } from 'pg-connection-string';
 
 /**
  * Replaces the password of any `scheme://user:password@` in `text` with `***`. The match runs to
@@ -116,53 +115,6 @@ export function redactValidDsn(dsn: string): string {
   return redactSecretParams(at >= start ? maskUserinfo(dsn, start, at) : dsn);
 }
 
-/** Where a DSN points, for messages; `password` is kept only so callers can redact it. */
-export interface DsnTarget {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  password: string | undefined;
-}
-
-/**
- * Parses a `postgres://` or `postgresql://` DSN the way pg does (pg-connection-string), filling in
- * libpq's defaults for what is left out. Throws a `TypeError` naming the problem, never the
- * password.
- */
-export function parseDsn(dsn: string): DsnTarget {
-  if (typeof dsn !== 'string' || !/^postgres(?:ql)?:\/\//i.test(dsn.trim()))
-    throw new TypeError(
-      `invalid DSN ${JSON.stringify(redactDsnLoose(String(dsn)))}: expected postgres://user[:password]@host[:port]/database`,
-    );
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(dsn.trim());
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new TypeError(
-      `invalid DSN ${JSON.stringify(redactDsnLoose(dsn))}: ${redactDsnLoose(reason)}`,
-    );
-  }
-  const user = parsed.user || process.env.PGUSER || 'postgres';
-  const port = parsed.port ? Number(parsed.port) : 5432;
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new TypeError(
-      `invalid DSN ${JSON.stringify(redactDsnLoose(dsn))}: bad port ${parsed.port}`,
-    );
-  return {
-    host: parsed.host || 'localhost',
-    port,
-    database: parsed.database || user,
-    user,
-    password: parsed.password || undefined,
-  };
-}
-
-/** `127.0.0.1:5432, database "test", user "postgres"`: where a failed connect was aimed. */
-export function describeDsnTarget(target: DsnTarget): string {
-  const where = target.host.startsWith('/')
-    ? `socket ${target.host}/.s.PGSQL.${target.port}`
-    : `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
-  return `${where}, database "${target.database}", user "${target.user}"`;
-}
+// Parsing lives in dsn-target.ts; these names stay importable from here for existing callers.
+export { parseDsn, describeDsnTarget } from './dsn-target';
+export type { DsnTarget, SslMode } from './dsn-target';

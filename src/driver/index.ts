@@ -7,6 +7,9 @@ export {
 } from './create-connection';
 export { loadDriver, nodeDriverLoader } from './load-driver';
 export type { DriverLoader, LoadedDriver } from './load-driver';
-export { redactDsn, redactSecrets, parseDsn, describeDsnTarget } from './dsn';
-export type { DsnTarget } from './dsn';
-export { quoteIdentifier } from './session-settings';
+export { redactDsn, redactSecrets } from './dsn';
+export { parseDsn, describeDsnTarget, SSL_MODES } from './dsn-target';
+export type { DsnTarget, SslMode } from './dsn-target';
+export { quoteIdentifier, quoteLiteral } from './session-settings';
+export { probePoolingMode } from './pooling-probe';
+export type { PoolingMode, PoolingProbe } from './pooling-probe';

@@ -2,7 +2,8 @@
  * One translation of pg's and postgres.js's errors into the port's, so that both adapters report
  * the same failure the same way. Every message passes through `redactSecrets`.
  */
-import { describeDsnTarget, redactSecrets, type DsnTarget } from './dsn';
+import { redactSecrets } from './dsn';
+import { describeDsnTarget, type DsnTarget } from './dsn-target';
 import { ConnectionFailedError, ConnectionLostError, DatabaseError, DriverError } from './errors';
 
 /** `connect`: opening a session; `use`: a statement on a session believed open. */

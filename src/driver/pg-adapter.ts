@@ -2,50 +2,83 @@
  * node-postgres (`pg`) behind the port. The module object is handed in by the loader, so nothing
  * here loads pg; the `import type` lines vanish from the compiled JavaScript.
  */
-import type { Pool, PoolClient, PoolConfig, QueryResult as PgQueryResult } from 'pg';
-import { parseIntoClientConfig } from 'pg-connection-string';
-import type { AdapterTransaction, DriverAdapter, Trace } from './connection-core';
-import type { DsnTarget } from './dsn';
-import { describeDsnTarget, redactSecrets } from './dsn';
+import type {
+  Client,
+  ClientConfig,
+  Pool,
+  PoolClient,
+  PoolConfig,
+  QueryResult as PgQueryResult,
+} from 'pg';
+import type { AdapterConfig, AdapterTransaction, DriverAdapter } from './connection-core';
+import { describeDsnTarget, type DsnTarget } from './dsn-target';
+import { redactSecrets } from './dsn';
 import { ConnectionLostError, DatabaseError, QueryTimeoutError } from './errors';
 import { mapDriverError, type ErrorPhase } from './map-error';
 import type { QueryResult } from './port';
-import { startupOptions, type SessionSettings } from './session-settings';
+import { hidePgEnvironment } from './without-pg-env';
 
-export interface AdapterConfig {
-  dsn: string;
-  target: DsnTarget;
-  settings: SessionSettings;
-  max: number;
-  connectTimeoutMs: number;
-  /** Called with BEGIN/COMMIT/ROLLBACK/SAVEPOINT statements the adapter sends itself. */
-  trace: Trace;
-}
+export type { AdapterConfig } from './connection-core';
 
 interface PgModule {
   Pool: new (config: PoolConfig) => Pool;
+  Client: new (config: ClientConfig) => Client;
 }
 
 type Params = readonly (string | null)[];
 
-function poolConfig(config: AdapterConfig): PoolConfig {
-  const fromDsn = parseIntoClientConfig(config.dsn);
-  const { searchPath, statementTimeoutMs, applicationName } = config.settings;
-  // The DSN may carry its own `options`; ours come last so that they win.
-  const options = [fromDsn.options, searchPath && startupOptions({ search_path: searchPath })]
-    .filter(Boolean)
-    .join(' ');
+/**
+ * The password as pg asks for it at authentication. A function, so that pg never falls back to
+ * `PGPASSWORD` or `~/.pgpass` when the DSN has none: the server asking for one is then a clear
+ * failure naming the DSN as the only source.
+ */
+export function passwordSource(target: DsnTarget): () => string {
+  return () => {
+    if (target.password !== undefined) return target.password;
+    throw new Error(
+      `the server asked for a password and the DSN has none (PGPASSWORD and ~/.pgpass are never read): put it in the DSN as postgres://${target.user}:PASSWORD@…`,
+    );
+  };
+}
+
+/**
+ * pg's Client with its configuration built while no `PG*` variable is visible (see
+ * without-pg-env.ts): every value below is then the only one.
+ */
+function sealedClient(pg: PgModule): new (config: ClientConfig) => Client {
+  return class SealedClient extends pg.Client {
+    constructor(config: ClientConfig) {
+      // A super call cannot sit in a callback: hide, construct, restore.
+      const restore = hidePgEnvironment();
+      try {
+        super(config);
+      } finally {
+        restore();
+      }
+    }
+  };
+}
+
+function poolConfig(pg: PgModule, config: AdapterConfig): PoolConfig {
+  const { target } = config;
   return {
-    ...fromDsn,
+    Client: sealedClient(pg),
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    database: target.database,
+    password: passwordSource(target),
+    ssl: config.tls,
+    // pg's own default; explicit so that neither PGCLIENT_ENCODING nor a later default applies.
+    client_encoding: 'UTF8',
+    ...(config.startupOptions !== undefined ? { options: config.startupOptions } : {}),
+    ...(config.applicationName !== undefined ? { application_name: config.applicationName } : {}),
     max: config.max,
     connectionTimeoutMillis: config.connectTimeoutMs,
     // Sessions carry state (the run's advisory lock, search_path): the pool must never swap one
     // for a new one behind the caller's back, as pg's default 10 s idle timeout would.
     idleTimeoutMillis: 0,
-    ...(options ? { options } : {}),
-    ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
-    ...(applicationName !== undefined ? { application_name: applicationName } : {}),
-  };
+  } as unknown as PoolConfig;
 }
 
 /** pg answers a multi-statement text (simple protocol) with one result per statement. */
@@ -67,7 +100,7 @@ function ignore(): void {
 }
 
 export function createPgAdapter(pgModule: unknown, config: AdapterConfig): DriverAdapter {
-  const pool = new (pgModule as PgModule).Pool(poolConfig(config));
+  const pool = new (pgModule as PgModule).Pool(poolConfig(pgModule as PgModule, config));
   // Without a listener, a server that drops an idle session would crash the process.
   pool.on('error', ignore);
   const context = { target: config.target };
@@ -94,7 +127,7 @@ export function createPgAdapter(pgModule: unknown, config: AdapterConfig): Drive
     client.release(broken ? true : undefined);
   }
 
-  const { statementTimeoutMs } = config.settings;
+  const { statementTimeoutMs, binding } = config;
   const answerWithinMs = statementTimeoutMs + 500;
 
   async function send(client: PoolClient, sql: string, params: Params) {
@@ -165,10 +198,62 @@ export function createPgAdapter(pgModule: unknown, config: AdapterConfig): Drive
     return { tx, level };
   }
 
+  async function transaction<T>(fn: (tx: AdapterTransaction) => Promise<T>): Promise<T> {
+    const client = await acquire();
+    let broken = false;
+    try {
+      // Behind a transaction pooler the settings ride on BEGIN: one round trip, as before.
+      await control(client, binding.prelude ? `BEGIN; ${binding.prelude}` : 'BEGIN');
+      const { tx, level } = transactionOn(client);
+      let result;
+      try {
+        result = await fn(tx);
+      } catch (error) {
+        // fn's error is the one to report; a failed ROLLBACK only means the session is gone.
+        broken = !(await control(client, 'ROLLBACK').then(
+          () => true,
+          () => false,
+        ));
+        throw error;
+      }
+      if ((await control(client, 'COMMIT')) === 'ROLLBACK')
+        throw (
+          level.firstError ??
+          new DatabaseError('25P02', 'COMMIT rolled back: an earlier statement failed')
+        );
+      return result;
+    } catch (error) {
+      broken ||= error instanceof ConnectionLostError || error instanceof QueryTimeoutError;
+      throw error;
+    } finally {
+      release(client, broken);
+    }
+  }
+
   return {
     driver: 'pg',
 
+    async probeSession(sql) {
+      const client = await acquire();
+      let broken = false;
+      try {
+        const { rows } = await run(client, sql, []);
+        const pid = (client as unknown as { processID?: unknown }).processID;
+        return {
+          backendKeyPid: typeof pid === 'number' ? pid : undefined,
+          row: rows[0] ?? {},
+        };
+      } catch (error) {
+        broken = error instanceof ConnectionLostError || error instanceof QueryTimeoutError;
+        throw error;
+      } finally {
+        release(client, broken);
+      }
+    },
+
     async query(sql, params) {
+      // A lone statement behind a transaction pooler: bound by a transaction of its own.
+      if (binding.prelude) return transaction((tx) => tx.query(sql, params));
       const client = await acquire();
       let broken = false;
       try {
@@ -181,36 +266,7 @@ export function createPgAdapter(pgModule: unknown, config: AdapterConfig): Drive
       }
     },
 
-    async transaction(fn) {
-      const client = await acquire();
-      let broken = false;
-      try {
-        await control(client, 'BEGIN');
-        const { tx, level } = transactionOn(client);
-        let result;
-        try {
-          result = await fn(tx);
-        } catch (error) {
-          // fn's error is the one to report; a failed ROLLBACK only means the session is gone.
-          broken = !(await control(client, 'ROLLBACK').then(
-            () => true,
-            () => false,
-          ));
-          throw error;
-        }
-        if ((await control(client, 'COMMIT')) === 'ROLLBACK')
-          throw (
-            level.firstError ??
-            new DatabaseError('25P02', 'COMMIT rolled back: an earlier statement failed')
-          );
-        return result;
-      } catch (error) {
-        broken ||= error instanceof ConnectionLostError || error instanceof QueryTimeoutError;
-        throw error;
-      } finally {
-        release(client, broken);
-      }
-    },
+    transaction,
 
     async end(graceMs = 500) {
       const ending = pool.end();

@@ -28,9 +28,28 @@ export interface TransactionScope extends Queryable {
   savepoint<T>(fn: (scope: TransactionScope) => Promise<T>): Promise<T>;
 }
 
+/** Whether a pooler sits between this package and PostgreSQL, as seen from the first session. */
+export type PoolerPresence = 'none' | 'detected';
+/** What became of the `options` startup parameter (schema, settings): `not-sent` when none was needed. */
+export type StartupOptionsFate = 'honoured' | 'dropped' | 'not-sent';
+/**
+ * `session`: every session starts with the settings (startup packet), no statement is added.
+ * `per-transaction`: every transaction starts with `SET LOCAL` of them, and a lone `query()` runs
+ * in such a transaction, so they hold whichever server session a pooler picks.
+ */
+export type Binding = 'session' | 'per-transaction';
+
+export interface Topology {
+  pooler: PoolerPresence;
+  startupOptions: StartupOptionsFate;
+  binding: Binding;
+  /** One line: what was measured (process ids, the probe setting) and what was concluded. */
+  evidence: string;
+}
+
 export interface Connection extends Queryable {
   readonly driver: DriverName;
-  /** The schema every session of this pool is bound to via search_path, if any. */
+  /** The schema every statement of this pool is bound to via search_path, if any. */
   readonly schema: string | undefined;
   /** One session, BEGIN..COMMIT; a throw issues ROLLBACK and rethrows. */
   transaction<T>(fn: (scope: TransactionScope) => Promise<T>): Promise<T>;
@@ -38,12 +57,29 @@ export interface Connection extends Queryable {
   close(): Promise<void>;
 }
 
+/** What `createConnection` returns: a pool whose binding has been measured and decided. */
+export interface BoundConnection extends Connection {
+  /** The settings (`ConnectionOptions.sessionSettings`) every statement runs with. */
+  readonly sessionSettings: Readonly<Record<string, string>>;
+  /** How the schema and settings are made to hold, decided when the pool was opened. */
+  readonly topology: Topology;
+}
+
 export interface ConnectionOptions {
   /** Default: `USER_ENGINE_LIVE_DRIVER`-independent: the first installed of pg, postgres. */
   driver?: DriverName;
-  /** Bind every session to this schema (search_path set at connect time). */
+  /**
+   * Bind every statement to this schema: unqualified names resolve in it (search_path), on a
+   * direct session through the startup packet, behind a pooler through SET LOCAL per transaction.
+   */
   schema?: string;
-  /** Default 5000. */
+  /**
+   * Settings (GUC name → value) every statement runs with, bound like `schema`: e.g.
+   * `{ lock_timeout: '5s', idle_in_transaction_session_timeout: '60s' }`. Names are checked;
+   * `search_path`, `statement_timeout` and `application_name` have their own options.
+   */
+  sessionSettings?: Readonly<Record<string, string>>;
+  /** Default: the DSN's `connect_timeout` (seconds), else 5000. */
   connectTimeoutMs?: number;
   /** Pool size; default 4. */
   max?: number;

@@ -2,23 +2,32 @@
  * postgres.js (`postgres`) behind the port. Like the pg adapter it is handed the module object and
  * describes the little of postgres.js it uses with local types, so nothing here loads the driver.
  */
-import type { AdapterTransaction, DriverAdapter } from './connection-core';
-import { describeDsnTarget, redactSecrets } from './dsn';
+import type { AdapterConfig, AdapterTransaction, DriverAdapter } from './connection-core';
+import { redactSecrets } from './dsn';
+import { describeDsnTarget } from './dsn-target';
 import { ConnectionLostError, QueryTimeoutError } from './errors';
 import { mapDriverError } from './map-error';
+import { passwordSource } from './pg-adapter';
 import { postgresJsArrayTypes } from './pg-array';
-import type { AdapterConfig } from './pg-adapter';
 import type { QueryResult } from './port';
+import { withoutPgEnvironment } from './without-pg-env';
 
 type Params = readonly (string | null)[];
 
 /** A postgres.js result: an array of rows with the command tag's row count. */
 interface PgJsResult extends Array<Record<string, unknown>> {
   count: number | null;
+  /** The BackendKeyData the session announced. */
+  state?: { pid?: unknown };
+}
+
+/** postgres.js queries are lazy: `execute()` sends one now, without waiting for an await. */
+interface PgJsQuery extends Promise<PgJsResult | PgJsResult[]> {
+  execute(): PgJsQuery;
 }
 
 interface PgJsQueryable {
-  unsafe(sql: string, params?: Params): Promise<PgJsResult | PgJsResult[]>;
+  unsafe(sql: string, params?: Params): PgJsQuery;
 }
 
 interface PgJsTransactionSql extends PgJsQueryable {
@@ -31,7 +40,7 @@ interface PgJsSql extends PgJsQueryable {
   end(options?: { timeout?: number }): Promise<void>;
 }
 
-type PgJsFactory = (url: string, options: Record<string, unknown>) => PgJsSql;
+type PgJsFactory = (options: Record<string, unknown>) => PgJsSql;
 
 /** Parameters arrive as PostgreSQL text (params.ts): postgres.js must pass them on untouched. */
 const asText = (value: unknown) => value as string;
@@ -58,23 +67,6 @@ const TEXT_IN_TYPES = {
   },
 };
 
-/**
- * postgres.js lets a DSN query parameter override the same `connection` setting; the settings
- * asked for in the options must win, as they do with pg. (A DSN `options=-c ...` needs no care:
- * the server applies startup parameters after `options`.)
- */
-function dsnWithout(dsn: string, keys: readonly string[]): string {
-  let url: URL;
-  try {
-    url = new URL(dsn);
-  } catch {
-    return dsn; // multi-host DSNs are not WHATWG URLs; postgres.js parses them itself
-  }
-  if (!keys.some((key) => url.searchParams.has(key))) return dsn;
-  for (const key of keys) url.searchParams.delete(key);
-  return url.toString();
-}
-
 function toResult(result: PgJsResult | PgJsResult[]): QueryResult {
   // A multi-statement text (simple protocol) yields one result per statement.
   const last = (
@@ -90,28 +82,57 @@ function factoryOf(module: unknown): PgJsFactory {
   return (module as { default: PgJsFactory }).default;
 }
 
-export function createPostgresJsAdapter(module: unknown, config: AdapterConfig): DriverAdapter {
-  const { searchPath, statementTimeoutMs, applicationName } = config.settings;
+/** postgres.js's own reconnect backoff (its default), passed so no `PGBACKOFF` can replace it. */
+function backoff(retries: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 20);
+}
+
+/**
+ * Every option postgres.js would otherwise take from the DSN, a `PG*` variable or its defaults is
+ * given explicitly, and the factory gets no URL at all.
+ */
+function clientOptions(config: AdapterConfig): Record<string, unknown> {
+  const { target } = config;
+  const socket = target.host.startsWith('/');
   const connection: Record<string, string> = {};
-  if (searchPath) connection.search_path = searchPath;
-  if (statementTimeoutMs > 0) connection.statement_timeout = String(statementTimeoutMs);
-  if (applicationName !== undefined) connection.application_name = applicationName;
-  const open = () =>
-    factoryOf(module)(dsnWithout(config.dsn, Object.keys(connection)), {
-      max: config.max,
-      connect_timeout: config.connectTimeoutMs / 1000,
-      // Sessions carry state (the run's advisory lock): never end one for idleness or age.
-      idle_timeout: 0,
-      max_lifetime: 0,
-      // Unnamed statements, as pg sends them: no cached plan goes stale when a schema is rebuilt.
-      prepare: false,
-      onnotice: () => undefined,
-      connection,
-      types: { ...TEXT_IN_TYPES, ...postgresJsArrayTypes() },
-      // Its type query after startup rejects unhandled when a stalled connect is abandoned;
-      // the arrays it would have taught postgres.js are parsed by pg-array.ts instead.
-      fetch_types: false,
-    });
+  // postgres.js announces itself as "postgres.js" unless told otherwise; pg sends no name.
+  connection.application_name = config.applicationName ?? '';
+  if (config.startupOptions !== undefined) connection.options = config.startupOptions;
+  return {
+    // Arrays: postgres.js would split a string on `,` and `:`, breaking IPv6 addresses.
+    host: [target.host],
+    port: [target.port],
+    ...(socket ? { path: `${target.host}/.s.PGSQL.${target.port}` } : {}),
+    database: target.database,
+    user: target.user,
+    pass: passwordSource(target),
+    ssl: config.tls,
+    sslnegotiation: null,
+    max: config.max,
+    connect_timeout: config.connectTimeoutMs / 1000,
+    // Sessions carry state (the run's advisory lock): never end one for idleness or age.
+    idle_timeout: 0,
+    max_lifetime: 0,
+    max_pipeline: 100,
+    backoff,
+    keep_alive: 60,
+    // Unnamed statements, as pg sends them: no cached plan goes stale when a schema is rebuilt,
+    // and transaction poolers (which cannot track named statements) see nothing to break.
+    prepare: false,
+    debug: false,
+    publications: 'alltables',
+    target_session_attrs: null,
+    onnotice: () => undefined,
+    connection,
+    types: { ...TEXT_IN_TYPES, ...postgresJsArrayTypes() },
+    // Its type query after startup rejects unhandled when a stalled connect is abandoned;
+    // the arrays it would have taught postgres.js are parsed by pg-array.ts instead.
+    fetch_types: false,
+  };
+}
+
+export function createPostgresJsAdapter(module: unknown, config: AdapterConfig): DriverAdapter {
+  const open = () => withoutPgEnvironment(() => factoryOf(module)(clientOptions(config)));
   let sql = open();
   const context = { target: config.target };
   const { trace } = config;
@@ -125,7 +146,7 @@ export function createPostgresJsAdapter(module: unknown, config: AdapterConfig):
     return mapped;
   }
 
-  const { statementTimeoutMs: limit } = config.settings;
+  const { statementTimeoutMs: limit, binding } = config;
   const answerWithinMs = limit + 500;
 
   /** statement_timeout is the server's: it cannot fire when the server or network is silent. */
@@ -231,40 +252,82 @@ export function createPostgresJsAdapter(module: unknown, config: AdapterConfig):
     };
   }
 
+  /**
+   * Behind a transaction pooler each transaction starts with `SET LOCAL` of the settings. It is
+   * sent at once, pipelined ahead of the callback's first statement on the same session (no round
+   * trip of its own); its failure, if any, is the one reported.
+   */
+  function bindTransaction(tsql: PgJsQueryable, state: TransactionState) {
+    if (!binding.prelude) return undefined;
+    trace(binding.prelude);
+    const pending = tsql.unsafe(binding.prelude, []);
+    pending.execute();
+    const bound = runIn(state, { unsafe: () => pending }, binding.prelude, []);
+    bound.catch(() => undefined);
+    return bound;
+  }
+
+  async function transaction<T>(fn: (tx: AdapterTransaction) => Promise<T>): Promise<T> {
+    const state: TransactionState = { savepoints: 0, settled: false, lost: false };
+    let fnError: { error: unknown } | undefined;
+    trace('BEGIN');
+    try {
+      return await sql.begin((tsql) => {
+        const bound = bindTransaction(tsql, state);
+        const body = fn(transactionOn(tsql, state));
+        const checked = bound
+          ? body.then(
+              async (result) => (await bound, result),
+              async (error: unknown) => {
+                await bound;
+                throw error;
+              },
+            )
+          : body;
+        return settleUnlessLost(
+          state,
+          checked.then(
+            (result) => {
+              trace('COMMIT');
+              return result;
+            },
+            (error: unknown) => {
+              fnError = { error };
+              trace('ROLLBACK');
+              throw error;
+            },
+          ),
+        );
+      });
+    } catch (error) {
+      if (fnError && fnError.error === error) throw error;
+      const mapped = failed(error);
+      if (mapped instanceof ConnectionLostError) state.lost = true;
+      throw mapped;
+    } finally {
+      state.settled = true;
+    }
+  }
+
   return {
     driver: 'postgres',
 
-    query: (text, params) => run(sql, text, params),
+    // A lone statement behind a transaction pooler: bound by a transaction of its own.
+    query: (text, params) =>
+      binding.prelude ? transaction((tx) => tx.query(text, params)) : run(sql, text, params),
 
-    async transaction(fn) {
-      const state: TransactionState = { savepoints: 0, settled: false, lost: false };
-      let fnError: { error: unknown } | undefined;
-      trace('BEGIN');
+    transaction,
+
+    async probeSession(text) {
+      let result: PgJsResult | PgJsResult[];
       try {
-        return await sql.begin((tsql) =>
-          settleUnlessLost(
-            state,
-            fn(transactionOn(tsql, state)).then(
-              (result) => {
-                trace('COMMIT');
-                return result;
-              },
-              (error: unknown) => {
-                fnError = { error };
-                trace('ROLLBACK');
-                throw error;
-              },
-            ),
-          ),
-        );
+        result = await withDeadline(sql.unsafe(text, []));
       } catch (error) {
-        if (fnError && fnError.error === error) throw error;
-        const mapped = failed(error);
-        if (mapped instanceof ConnectionLostError) state.lost = true;
-        throw mapped;
-      } finally {
-        state.settled = true;
+        throw failed(error);
       }
+      const single = (Array.isArray(result[0]) ? result[0] : result) as PgJsResult;
+      const pid = single.state?.pid;
+      return { backendKeyPid: typeof pid === 'number' ? pid : undefined, row: single[0] ?? {} };
     },
 
     async end(graceMs?: number) {

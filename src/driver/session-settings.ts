@@ -1,6 +1,8 @@
 /**
- * The settings every session of a pool starts with. They travel in the startup packet, so they
- * hold from the first statement on and cost no round trip per query.
+ * The settings every session (or, behind a transaction pooler, every transaction) of a pool runs
+ * with: the schema binding, the statement timeout and the caller's `sessionSettings`. Where the
+ * session is the unit, they travel in the startup packet (`options`) and cost no round trip; where
+ * it is not, each transaction starts with `SET LOCAL` of the same values (see topology.ts).
  */
 
 export interface SessionSettings {
@@ -9,11 +11,64 @@ export interface SessionSettings {
   /** 0 = no bound. */
   statementTimeoutMs: number;
   applicationName: string | undefined;
+  /** Validated GUC name → value, from `ConnectionOptions.sessionSettings`. */
+  settings: Readonly<Record<string, string>>;
 }
 
 /** `"name"` with embedded quotes doubled: safe for any schema name without a NUL. */
 export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** `'text'` with embedded quotes doubled (standard_conforming_strings is on since PostgreSQL 9.1). */
+export function quoteLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** A GUC name as SET accepts it unquoted: `work_mem`, `lock_timeout`, `myext.flag`. */
+const GUC_NAME = /^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)?$/i;
+
+/** Names with their own option: setting them twice would leave two sources of truth. */
+const OWNED_ELSEWHERE: Record<string, string> = {
+  search_path: 'options.schema',
+  statement_timeout: 'options.statementTimeoutMs',
+  application_name: 'options.applicationName',
+};
+
+/** Checks `ConnectionOptions.sessionSettings`; throws a TypeError naming the bad entry. */
+export function validateSessionSettings(value: unknown): Readonly<Record<string, string>> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TypeError('options.sessionSettings must be an object of setting name → string');
+  const out: Record<string, string> = {};
+  for (const [name, setting] of Object.entries(value as Record<string, unknown>)) {
+    if (!GUC_NAME.test(name))
+      throw new TypeError(
+        `options.sessionSettings: ${JSON.stringify(name)} is not a PostgreSQL setting name`,
+      );
+    const owner = OWNED_ELSEWHERE[name.toLowerCase()];
+    if (owner) throw new TypeError(`options.sessionSettings: set ${name} with ${owner} instead`);
+    if (typeof setting !== 'string' || setting.includes('\0'))
+      throw new TypeError(
+        `options.sessionSettings.${name} must be a string without NUL characters`,
+      );
+    out[name] = setting;
+  }
+  return out;
+}
+
+/**
+ * Every GUC the pool binds, in the order they are applied: the caller's settings, then the schema
+ * and the timeout. Empty when nothing is bound.
+ */
+export function boundSettings(settings: SessionSettings): Record<string, string> {
+  return {
+    ...settings.settings,
+    ...(settings.searchPath !== undefined ? { search_path: settings.searchPath } : {}),
+    ...(settings.statementTimeoutMs > 0
+      ? { statement_timeout: String(settings.statementTimeoutMs) }
+      : {}),
+  };
 }
 
 /**
@@ -24,4 +79,18 @@ export function startupOptions(settings: Record<string, string>): string {
   return Object.entries(settings)
     .map(([name, value]) => `-c ${name}=${value.replace(/[\\ ]/g, (c) => `\\${c}`)}`)
     .join(' ');
+}
+
+/**
+ * `SET LOCAL a = 'x'; SET LOCAL search_path = "s"`: the same settings, for one transaction. The
+ * search path is an identifier list and keeps its quoted form; every other value is a literal.
+ */
+export function setLocalStatements(settings: Record<string, string>): string {
+  return Object.entries(settings)
+    .map(([name, value]) =>
+      name === 'search_path'
+        ? `SET LOCAL search_path = ${value}`
+        : `SET LOCAL ${name} = ${quoteLiteral(value)}`,
+    )
+    .join('; ');
 }

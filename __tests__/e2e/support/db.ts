@@ -3,29 +3,14 @@
  * USER_ENGINE_LIVE_DSN; the child runs get a DSN to it that carries the sentinel password.
  */
 import { Client } from 'pg';
+import { fingerprint, plantCanaries } from '../../support/canaries';
 import { withAdmin } from '../../support/admin-db';
-import { SENTINEL_PASSWORD } from './harness';
+import { SENTINEL_PASSWORD } from '../../support/sentinel';
 
 export const ADMIN_DSN = process.env.USER_ENGINE_LIVE_DSN || undefined;
 
 /** Live e2e tests need a server; without USER_ENGINE_LIVE_DSN they are skipped. */
 export const describeWithDatabase = ADMIN_DSN ? describe : describe.skip;
-
-const CANARY_SQL = `
-  CREATE TABLE public.user_engine_users (id int PRIMARY KEY, email text NOT NULL);
-  INSERT INTO public.user_engine_users VALUES (1, 'provider-owned@example.org'), (2, 'keep@me');
-  CREATE TABLE public.user_engine_audit (at timestamptz NOT NULL, note text);
-  INSERT INTO public.user_engine_audit VALUES ('2024-01-02T03:04:05Z', 'provider audit row');
-  CREATE SCHEMA user_engine_live_x;
-  CREATE TABLE user_engine_live_x.keep (k text PRIMARY KEY);
-  INSERT INTO user_engine_live_x.keep VALUES ('unlisted schema, not a run of ours');
-`;
-
-const CANARY_TABLES = [
-  'public.user_engine_users',
-  'public.user_engine_audit',
-  'user_engine_live_x.keep',
-] as const;
 
 /** A schema the preset creates for a run: `user_engine_live_<runId>_<workerId>`. */
 // Worker schemas and their fresh schemas (`_f<n>`); the canary `user_engine_live_x` is neither.
@@ -94,25 +79,8 @@ export async function createE2eDatabase(suffix: string): Promise<E2eDatabase> {
       ...extra,
     }),
     query,
-    plantCanaries: async () => {
-      await check.query(CANARY_SQL);
-    },
-    canarySnapshot: async () => {
-      const lines: string[] = [];
-      for (const table of CANARY_TABLES) {
-        const [schema, relation] = table.split('.');
-        const [data] = await query<{ md5: string }>(
-          `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS md5 FROM ${table} t`,
-        );
-        const [shape] = await query<{ md5: string }>(
-          `SELECT md5(string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position)) AS md5
-             FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
-          [schema, relation],
-        );
-        lines.push(`${table} rows=${data.md5} columns=${shape.md5}`);
-      }
-      return lines.join('\n');
-    },
+    plantCanaries: () => plantCanaries(query),
+    canarySnapshot: () => fingerprint(query),
     catalogSnapshot: async () => {
       const rows = await query<{ item: string }>(
         `SELECT n.nspname || '.' || coalesce(c.relname, '') AS item

@@ -1,11 +1,12 @@
 /**
  * One database per faults test file (`ue_faults_<name>`), made through the admin DSN from
  * USER_ENGINE_LIVE_DSN and dropped afterwards. DSNs handed to drivers and child runs carry the
- * e2e sentinel password, so any output can be checked for it.
+ * sentinel password, so any output can be checked for it.
  */
 import { Client } from 'pg';
+import { fingerprint, plantCanaries } from '../../support/canaries';
 import { dropDatabase, recreateDatabase } from '../../support/admin-db';
-import { SENTINEL_PASSWORD } from '../../e2e/support/harness';
+import { SENTINEL_PASSWORD } from '../../support/sentinel';
 
 export const ADMIN_DSN = process.env.USER_ENGINE_LIVE_DSN || undefined;
 
@@ -17,16 +18,6 @@ export function upstreamOf(dsn: string): { host: string; port: number } {
   const url = new URL(dsn);
   return { host: url.hostname || '127.0.0.1', port: Number(url.port || 5432) };
 }
-
-/** Rows a provider owns next to ours: they must come out of every fault byte-identical. */
-const CANARY_SQL = `
-  CREATE TABLE public.user_engine_users (id int PRIMARY KEY, email text NOT NULL);
-  INSERT INTO public.user_engine_users VALUES (1, 'provider-owned@example.org'), (2, 'it''s "mine"');
-  CREATE SCHEMA user_engine_live_canary;
-  CREATE TABLE user_engine_live_canary.keep (k text PRIMARY KEY, v bytea);
-  INSERT INTO user_engine_live_canary.keep VALUES ('not a run schema', '\\x00ff10');
-`;
-const CANARY_TABLES = ['public.user_engine_users', 'user_engine_live_canary.keep'];
 
 /** A run schema of the preset: `user_engine_live_<runId>_<workerId>`, or a fresh one (`_f<n>`). */
 const RUN_SCHEMA = /^user_engine_live_[a-z0-9]{10}_[0-9]+(_f[0-9]+)?$/;
@@ -85,20 +76,8 @@ export async function createFaultsDatabase(suffix: string): Promise<FaultsDataba
       ...extra,
     }),
     query,
-    plantCanaries: async () => {
-      await check.query(CANARY_SQL);
-    },
-    canarySnapshot: async () => {
-      const lines: string[] = [];
-      for (const table of CANARY_TABLES) {
-        const [row] = await query<{ md5: string; n: number }>(
-          `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS md5,
-                  count(*)::int AS n FROM ${table} t`,
-        );
-        lines.push(`${table} rows=${row.n} md5=${row.md5}`);
-      }
-      return lines.join('\n');
-    },
+    plantCanaries: () => plantCanaries(query),
+    canarySnapshot: () => fingerprint(query),
     leftovers: async (settleMs = 2000) => {
       const schemas = await query<{ nspname: string }>(
         `SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'user_engine_live_') ORDER BY 1`,
