@@ -3,6 +3,13 @@ module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/fixtures/'],
-  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/__tests__/.*/fixtures/'],
+  testPathIgnorePatterns: ['/node_modules/', '/fixtures/', '<rootDir>/.stryker-tmp/'],
+  modulePathIgnorePatterns: [
+    '<rootDir>/dist/',
+    '<rootDir>/__tests__/.*/fixtures/',
+    // StrykerJS sandboxes (`npm run mutation`) hold a copy of the package.
+    '<rootDir>/.stryker-tmp/',
+    '<rootDir>/reports/',
+    '<rootDir>/.cache/',
+  ],
 };

@@ -4,10 +4,13 @@
  * USER_ENGINE_LIVE_DSN is set (it must name the machine's server on 127.0.0.1:5432 with a
  * Unix socket in /var/run/postgresql).
  */
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createConnection, DRIVER_NAMES } from '../../src/driver';
 import type { BoundConnection } from '../../src/driver';
 import { describeLive, liveDsn } from '../postgres/support';
+import { pgBouncerBinary, startPgBouncer } from '../support/pgbouncer';
 import { runNodeScript } from './node-script';
 
 const DATABASE = 'ue_drv_weird db%';
@@ -122,5 +125,54 @@ describeLive('one DSN, one target (live)', () => {
       expect(hostAfter).toBe(WRONG_ENV.PGHOST);
     },
     60_000,
+  );
+
+  const itWithBouncer = pgBouncerBinary() ? test.each(DRIVER_NAMES) : test.skip.each(DRIVER_NAMES);
+  itWithBouncer(
+    '%s: a password the server asks for comes from the DSN only, never PGPASSWORD or a pgpass file',
+    async (driver) => {
+      // PgBouncer with md5 auth is a server that asks for a password.
+      const bouncer = await startPgBouncer({
+        mode: 'session',
+        authType: 'md5',
+        users: { postgres: 'pw-right' },
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'ue-drv-pgpass-'));
+      const pgpass = join(dir, 'pgpass');
+      writeFileSync(pgpass, `*:*:*:postgres:pw-right\n`);
+      chmodSync(pgpass, 0o600);
+      const saved = { PGPASSWORD: process.env.PGPASSWORD, PGPASSFILE: process.env.PGPASSFILE };
+      Object.assign(process.env, { PGPASSWORD: 'pw-right', PGPASSFILE: pgpass });
+      try {
+        const noPassword = `postgres://postgres@127.0.0.1:${bouncer.port}/postgres?sslmode=disable`;
+        const error = await createConnection(noPassword, { driver, max: 1 }).then(
+          async (c) => {
+            await c.close();
+            return undefined;
+          },
+          (e: unknown) => e as Error,
+        );
+        expect(error).toMatchObject({ code: 'connection_failed' });
+        expect(error?.message).toMatch(
+          /(the server asked for a password and the DSN has none|password authentication failed.*The DSN has no password) \(PGPASSWORD and ~\/\.pgpass are never read\)/,
+        );
+        const withPassword = await createConnection(
+          `postgres://postgres:pw-right@127.0.0.1:${bouncer.port}/postgres?sslmode=disable`,
+          { driver, max: 1 },
+        );
+        try {
+          expect((await withPassword.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+        } finally {
+          await withPassword.close();
+        }
+      } finally {
+        for (const [name, value] of Object.entries(saved))
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+        rmSync(dir, { recursive: true, force: true });
+        await bouncer.stop();
+      }
+    },
+    30_000,
   );
 });

@@ -11,7 +11,13 @@ import * as ts from 'typescript';
 
 const SRC = path.resolve(__dirname, '..', '..', 'src');
 
-const QUOTERS = new Set(['quoteIdent', 'quoteIdentifier', 'qualifiedName', 'escapeIdentifier']);
+const QUOTERS = new Set([
+  'quoteIdent',
+  'quoteIdentifier',
+  'quoteLiteral',
+  'qualifiedName',
+  'escapeIdentifier',
+]);
 
 /** Text that starts an SQL statement (upper case, as this code base writes SQL). */
 const STATEMENT_START =
@@ -27,6 +33,12 @@ const SQL_SINKS = new Set(['query', 'unsafe']);
 const ALLOWED: Record<string, string> = {
   'driver/pg-adapter.ts: name': 'savepoint name `ue_sp_<counter>`, generated',
   'driver/postgres-js-adapter.ts: name': 'savepoint name `s<counter>_ue`, generated',
+  'driver/pg-adapter.ts: binding.prelude':
+    'setLocalStatements() output: checked GUC names, quoteLiteral values, quoteIdentifier schema',
+  'driver/session-settings.ts: value':
+    'the search_path value: quoteIdentifier(options.schema), built in create-connection.ts',
+  'driver/session-settings.ts: name':
+    'a GUC name matched against GUC_NAME by validateSessionSettings, or search_path/statement_timeout',
   "jest/worker-session.ts: selects.join(', ')":
     'each element is `(SELECT count(*) FROM quoteIdent(schema).quoteIdent(table)) AS <table>`',
   'live/reset.ts: lockTimeoutMs': 'checked to be a positive safe integer by checkStatementArgs',

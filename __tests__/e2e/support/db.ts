@@ -1,5 +1,5 @@
 /**
- * One database per e2e test file (`ue_e2e_<name>`), created through the admin DSN from
+ * One database per e2e test file (`ue_e2e_<name>`, or another prefix), created through the admin DSN from
  * USER_ENGINE_LIVE_DSN; the child runs get a DSN to it that carries the sentinel password.
  */
 import { Client } from 'pg';
@@ -43,10 +43,12 @@ async function dropDatabase(client: Client, name: string): Promise<void> {
   await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 }
 
-export async function createE2eDatabase(suffix: string): Promise<E2eDatabase> {
+/** `prefix` keeps suites of different owners apart on a shared server (default `ue_e2e_`). */
+export async function createE2eDatabase(suffix: string, prefix = 'ue_e2e_'): Promise<E2eDatabase> {
   if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
   if (!/^[a-z0-9_]+$/.test(suffix)) throw new Error(`bad database suffix ${suffix}`);
-  const name = `ue_e2e_${suffix}`;
+  if (!/^[a-z0-9_]+$/.test(prefix)) throw new Error(`bad database prefix ${prefix}`);
+  const name = `${prefix}${suffix}`;
   await withAdmin(async (admin) => {
     await dropDatabase(admin, name);
     await admin.query(`CREATE DATABASE "${name}"`);
