@@ -56,6 +56,9 @@ describePooled('two live runs at once through PgBouncer (transaction mode)', () 
       expect(run.allOutput).not.toContain(SENTINEL_PASSWORD);
       expect(run.stderr).not.toMatch(/lost its lease|NotReadyError/);
     }
+    // PgBouncer keeps its server sessions (with the runs' application_name) for reuse: stopped,
+    // they end too.
+    await bouncer.stop();
     expect(await db.leftovers()).toEqual({ runSchemas: [], ledgerRows: 0, backends: 0 });
     expect(await db.canarySnapshot()).toBe(canaries);
     // Nothing of the preset in public, through the pooler either.
