@@ -96,16 +96,13 @@ export async function createE2eDatabase(suffix: string, prefix = 'ue_e2e_'): Pro
       const schemas = await query<{ nspname: string }>(
         `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'user\\_engine\\_live\\_%' ORDER BY 1`,
       );
-      const [ledger] = await query<{ exists: boolean }>(
-        `SELECT to_regclass('public.user_engine_live_ledger') IS NOT NULL AS exists`,
+      // Rows of both ledger tables (runs and their schemas); 0 when there is no ledger yet.
+      const [ledger] = await query<{ n: number | null }>(
+        `SELECT CASE WHEN to_regclass('user_engine_live.runs') IS NULL THEN 0 ELSE
+           (SELECT count(*) FROM user_engine_live.runs) + (SELECT count(*) FROM user_engine_live.schemas)
+         END::int AS n`,
       );
-      const ledgerRows = ledger.exists
-        ? (
-            await query<{ n: number }>(
-              'SELECT count(*)::int AS n FROM public.user_engine_live_ledger',
-            )
-          )[0].n
-        : 0;
+      const ledgerRows = ledger.n ?? 0;
       // A backend ends a moment after its client's socket closes (longer on a loaded machine).
       let backends = await countBackends();
       for (let i = 0; i < 200 && backends > 0; i++) {
