@@ -96,6 +96,8 @@ describe('spec catalogue', () => {
       'record counts',
       'transactions & savepoints',
       'validation',
+      'every rule on every path',
+      'edges',
       'concurrency',
     ]);
   });

@@ -101,13 +101,20 @@ describePooler('schema and settings binding behind PgBouncer (live)', () => {
       CREATE TABLE ue_drv_b.whose_log (owner text, n int)`);
     // Two server sessions for the four clients' pools: they must share them.
     const ignoreStartupParameters = 'extra_float_digits,options';
+    // In front of the server the live DSN names (the embedded one of `npm test` has its own port).
+    const upstreamPort = Number(new URL(liveDsn()).port || 5432);
     bouncers.set(
       'transaction',
-      await startPgBouncer({ mode: 'transaction', ignoreStartupParameters, poolSize: 2 }),
+      await startPgBouncer({
+        mode: 'transaction',
+        ignoreStartupParameters,
+        poolSize: 2,
+        upstreamPort,
+      }),
     );
     bouncers.set(
       'session',
-      await startPgBouncer({ mode: 'session', ignoreStartupParameters, poolSize: 8 }),
+      await startPgBouncer({ mode: 'session', ignoreStartupParameters, poolSize: 8, upstreamPort }),
     );
     // As PgBouncer ships: an `options` startup parameter is refused outright.
     refusing = await startPgBouncer({ mode: 'transaction', poolSize: 2 });

@@ -42,6 +42,16 @@ const ALLOWED: Record<string, string> = {
   "jest/worker-session.ts: selects.join(', ')":
     'each element is `(SELECT count(*) FROM quoteIdent(schema).quoteIdent(table)) AS <table>`',
   'live/reset.ts: lockTimeoutMs': 'checked to be a positive safe integer by checkStatementArgs',
+  'live/reset.ts: key.namespace': 'resetFunctionLockKey(): a constant int4 namespace',
+  'live/reset.ts: key.key': 'resetFunctionLockKey(): a 31-bit integer hash',
+  "live/reset.ts: leaseGuard(schema).join('\\n')":
+    'constant PL/pgSQL, the constant RUNS (qualifiedName) and the [a-z0-9]{10} run id of a checked run schema',
+  "live/schema-drop.ts: relations.map((r) => r.name).join(', ')":
+    "each name is format('%I.%I', nspname, relname) computed by the server: quoted identifiers",
+  'live/ledger-identity.ts: object.slice(6)':
+    'message text for a human (never executed): `"schema"."table"` built with quoteIdent',
+  'live/ledger-identity.ts: p':
+    'message text for a human (never executed): privilege names and quoteIdent-ed objects',
   'live/reset.ts: t': 'an element of managedTables(schema): qualifiedName of a checked run schema',
   'live/reset.ts: rows': 'count subqueries over managedTables(schema) and a numeric constant',
   "live/reset.ts: managedTables(schema).join(', ')": 'qualifiedName of each managed table',

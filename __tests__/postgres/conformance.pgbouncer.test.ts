@@ -10,7 +10,7 @@ import { runStoreConformance } from '../../src/conformance';
 import { createConnection, quoteIdentifier } from '../../src/driver';
 import type { Connection, DriverName } from '../../src/driver';
 import { PostgresUserEngineStore } from '../../src/store/postgres/postgres-store';
-import { parseDsn } from '../../src/driver/dsn';
+import { parseDsn } from '../../src/driver/dsn-target';
 import { pgBouncerBinary, startPgBouncer, type PgBouncer } from '../support/pgbouncer';
 import { fingerprint, oddSchemaName } from './schema-isolation';
 import { adminConnection, LIVE_DSN, liveDsn } from './support';

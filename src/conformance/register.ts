@@ -9,7 +9,7 @@ import {
   type ResolvedOptions,
   type SpecRequirement,
 } from './options';
-import type { Spec, SpecContext } from './spec';
+import type { ContractId, Spec, SpecContext } from './spec';
 import { jestGlobal } from './jest-globals';
 import { SPEC_GROUPS } from './specs';
 
@@ -43,12 +43,19 @@ export interface ConformanceSpecInfo {
   /** The test name when it runs (a skipped one gets a `[skipped: ...]` suffix). */
   name: string;
   requires: readonly SpecRequirement[];
+  /** The contract ids (docs/store-contract.md) the spec checks. */
+  covers: readonly ContractId[];
 }
 
 /** The whole catalogue, independent of any options: what a store is measured against. */
 export function listConformanceSpecs(): ConformanceSpecInfo[] {
   return SPEC_GROUPS.flatMap((group) =>
-    group.specs.map((s) => ({ group: group.title, name: s.name, requires: s.requires ?? [] })),
+    group.specs.map((s) => ({
+      group: group.title,
+      name: s.name,
+      requires: s.requires ?? [],
+      covers: s.covers,
+    })),
   );
 }
 

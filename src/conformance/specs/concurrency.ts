@@ -3,8 +3,8 @@ import type { UpsertUserResult } from '../../store/contract';
 import { spec, type Spec, type SpecGroup } from '../spec';
 import { allEvents, fulfilledValues, rejectedReasons, seedUser } from '../support';
 
-function concurrent(name: string, run: Spec['run']): Spec {
-  return spec(name, run, ['concurrentWriters']);
+function concurrent(name: string, covers: Spec['covers'], run: Spec['run']): Spec {
+  return spec(name, covers, run, ['concurrentWriters']);
 }
 
 function times<T>(n: number, make: (i: number) => Promise<T>): Promise<PromiseSettledResult<T>[]> {
@@ -14,23 +14,28 @@ function times<T>(n: number, make: (i: number) => Promise<T>): Promise<PromiseSe
 export const concurrencySpecs: SpecGroup = {
   title: 'concurrency',
   specs: [
-    concurrent('20 concurrent upserts of one key create exactly one user', async ({ store }) => {
-      const results = await times(20, () =>
-        store.upsertUser({ email: 'race@x.io', displayName: 'Race' }),
-      );
-      expect(rejectedReasons(results)).toEqual([]);
-      const values = fulfilledValues(results);
-      expect(new Set(values.map((r) => r.user.id)).size).toBe(1);
-      expect(values.filter((r) => r.created)).toHaveLength(1);
-      expect(values.filter((r) => r.changed)).toHaveLength(1);
-      expect(await store.recordCounts()).toEqual({
-        user_engine_users: 1,
-        user_engine_identities: 0,
-        user_engine_outbox: 1,
-      });
-    }),
+    concurrent(
+      '20 concurrent upserts of one key create exactly one user',
+      ['C-conc-1'],
+      async ({ store }) => {
+        const results = await times(20, () =>
+          store.upsertUser({ email: 'race@x.io', displayName: 'Race' }),
+        );
+        expect(rejectedReasons(results)).toEqual([]);
+        const values = fulfilledValues(results);
+        expect(new Set(values.map((r) => r.user.id)).size).toBe(1);
+        expect(values.filter((r) => r.created)).toHaveLength(1);
+        expect(values.filter((r) => r.changed)).toHaveLength(1);
+        expect(await store.recordCounts()).toEqual({
+          user_engine_users: 1,
+          user_engine_identities: 0,
+          user_engine_outbox: 1,
+        });
+      },
+    ),
     concurrent(
       'concurrent upserts of one key with different names serialise',
+      ['C-conc-1'],
       async ({ store }) => {
         const results = await times(10, (i) =>
           store.upsertUser({ email: 'names@x.io', displayName: `Name ${i}` }),
@@ -49,6 +54,7 @@ export const concurrencySpecs: SpecGroup = {
     ),
     concurrent(
       'linking one identity to two users at once: one wins, one conflicts',
+      ['C-conc-4'],
       async ({ store }) => {
         const a = await seedUser(store, 'a@x.io');
         const b = await seedUser(store, 'b@x.io');
@@ -71,20 +77,25 @@ export const concurrencySpecs: SpecGroup = {
         expect((await store.recordCounts()).user_engine_identities).toBe(1);
       },
     ),
-    concurrent('linking one pair to one user 10 times at once links it once', async ({ store }) => {
-      const user = await seedUser(store, 'same@x.io');
-      const results = await times(10, () =>
-        store.linkIdentity({ userId: user.id, provider: 'github', subject: 'x' }),
-      );
-      expect(rejectedReasons(results)).toEqual([]);
-      expect(fulfilledValues(results).filter((r) => r.linked)).toHaveLength(1);
-      expect((await allEvents(store)).map((e) => e.type)).toEqual([
-        'user.created',
-        'identity.linked',
-      ]);
-    }),
+    concurrent(
+      'linking one pair to one user 10 times at once links it once',
+      ['C-conc-4'],
+      async ({ store }) => {
+        const user = await seedUser(store, 'same@x.io');
+        const results = await times(10, () =>
+          store.linkIdentity({ userId: user.id, provider: 'github', subject: 'x' }),
+        );
+        expect(rejectedReasons(results)).toEqual([]);
+        expect(fulfilledValues(results).filter((r) => r.linked)).toHaveLength(1);
+        expect((await allEvents(store)).map((e) => e.type)).toEqual([
+          'user.created',
+          'identity.linked',
+        ]);
+      },
+    ),
     concurrent(
       '10 concurrent updates at one revision: one wins, the rest revision_conflict',
+      ['C-conc-2'],
       async ({ store }) => {
         const user = await seedUser(store, 'contended@x.io', 'Start');
         const results = await times(10, (i) =>
@@ -106,6 +117,7 @@ export const concurrencySpecs: SpecGroup = {
     ),
     concurrent(
       'two users taking one new email at once: one wins, one duplicate_email',
+      ['C-conc-3'],
       async ({ store }) => {
         const a = await seedUser(store, 'a@x.io');
         const b = await seedUser(store, 'b@x.io');
@@ -119,66 +131,86 @@ export const concurrencySpecs: SpecGroup = {
         ]);
       },
     ),
-    concurrent('concurrent deletes of one user: exactly one returns true', async ({ store }) => {
-      const user = await seedUser(store, 'del@x.io');
-      const results = await times(5, () => store.deleteUser(user.id));
-      expect(rejectedReasons(results)).toEqual([]);
-      expect(fulfilledValues(results).filter(Boolean)).toHaveLength(1);
-      expect((await allEvents(store)).map((e) => e.type)).toEqual(['user.created', 'user.deleted']);
-    }),
-    concurrent('overlapping batches in opposite orders end consistent', async ({ store }) => {
-      const keys = ['k1@x.io', 'k2@x.io', 'k3@x.io', 'k4@x.io'];
-      const batches = [keys, [...keys].reverse(), [keys[1], keys[3], keys[0], keys[2]]];
-      const results = await Promise.allSettled(
-        batches.map((batch, b) =>
-          store.upsertUsers(batch.map((email) => ({ email, displayName: `Batch ${b}` }))),
-        ),
-      );
-      expect(rejectedReasons(results)).toEqual([]);
-      const all: UpsertUserResult[] = fulfilledValues(results).flat();
-      expect((await store.recordCounts()).user_engine_users).toBe(keys.length);
-      const events = await allEvents(store);
-      for (const email of keys) {
-        const mine = all.filter((r) => r.user.email === email);
-        expect(mine.filter((r) => r.created)).toHaveLength(1);
-        expect(new Set(mine.map((r) => r.user.id)).size).toBe(1);
-        const final = await store.findUserByEmail(email);
-        expect(final?.revision).toBe(mine.filter((r) => r.changed).length);
-        expect(events.filter((e) => e.aggregateId === final?.id)).toHaveLength(
-          final?.revision ?? -1,
+    concurrent(
+      'concurrent deletes of one user: exactly one returns true',
+      ['C-conc-5'],
+      async ({ store }) => {
+        const user = await seedUser(store, 'del@x.io');
+        const results = await times(5, () => store.deleteUser(user.id));
+        expect(rejectedReasons(results)).toEqual([]);
+        expect(fulfilledValues(results).filter(Boolean)).toHaveLength(1);
+        expect((await allEvents(store)).map((e) => e.type)).toEqual([
+          'user.created',
+          'user.deleted',
+        ]);
+      },
+    ),
+    concurrent(
+      'overlapping batches in opposite orders end consistent',
+      ['C-conc-1'],
+      async ({ store }) => {
+        const keys = ['k1@x.io', 'k2@x.io', 'k3@x.io', 'k4@x.io'];
+        const batches = [keys, [...keys].reverse(), [keys[1], keys[3], keys[0], keys[2]]];
+        const results = await Promise.allSettled(
+          batches.map((batch, b) =>
+            store.upsertUsers(batch.map((email) => ({ email, displayName: `Batch ${b}` }))),
+          ),
         );
-        expect(batches.map((_, b) => `Batch ${b}`)).toContain(final?.displayName);
-      }
-    }),
-    concurrent('concurrent transactions each commit their own writes', async ({ store }) => {
-      const results = await times(5, (i) =>
-        store.transaction(async (tx) => {
-          const user = await seedUser(tx, `tx${i}@x.io`);
-          await tx.linkIdentity({ userId: user.id, provider: 'p', subject: String(i) });
-          return user;
-        }),
-      );
-      expect(rejectedReasons(results)).toEqual([]);
-      expect(await store.recordCounts()).toEqual({
-        user_engine_users: 5,
-        user_engine_identities: 5,
-        user_engine_outbox: 10,
-      });
-    }),
-    concurrent('a rolled-back transaction does not undo a concurrent one', async ({ store }) => {
-      const results = await Promise.allSettled([
-        store.transaction(async (tx) => {
-          await seedUser(tx, 'doomed@x.io');
-          throw new Error('rolled back on purpose');
-        }),
-        store.transaction(async (tx) => seedUser(tx, 'kept@x.io')),
-      ]);
-      expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
-      expect(await store.findUserByEmail('doomed@x.io')).toBeNull();
-      expect(await store.findUserByEmail('kept@x.io')).not.toBeNull();
-    }),
+        expect(rejectedReasons(results)).toEqual([]);
+        const all: UpsertUserResult[] = fulfilledValues(results).flat();
+        expect((await store.recordCounts()).user_engine_users).toBe(keys.length);
+        const events = await allEvents(store);
+        for (const email of keys) {
+          const mine = all.filter((r) => r.user.email === email);
+          expect(mine.filter((r) => r.created)).toHaveLength(1);
+          expect(new Set(mine.map((r) => r.user.id)).size).toBe(1);
+          const final = await store.findUserByEmail(email);
+          expect(final?.revision).toBe(mine.filter((r) => r.changed).length);
+          expect(events.filter((e) => e.aggregateId === final?.id)).toHaveLength(
+            final?.revision ?? -1,
+          );
+          expect(batches.map((_, b) => `Batch ${b}`)).toContain(final?.displayName);
+        }
+      },
+    ),
+    concurrent(
+      'concurrent transactions each commit their own writes',
+      ['C-conc-6'],
+      async ({ store }) => {
+        const results = await times(5, (i) =>
+          store.transaction(async (tx) => {
+            const user = await seedUser(tx, `tx${i}@x.io`);
+            await tx.linkIdentity({ userId: user.id, provider: 'p', subject: String(i) });
+            return user;
+          }),
+        );
+        expect(rejectedReasons(results)).toEqual([]);
+        expect(await store.recordCounts()).toEqual({
+          user_engine_users: 5,
+          user_engine_identities: 5,
+          user_engine_outbox: 10,
+        });
+      },
+    ),
+    concurrent(
+      'a rolled-back transaction does not undo a concurrent one',
+      ['C-conc-6'],
+      async ({ store }) => {
+        const results = await Promise.allSettled([
+          store.transaction(async (tx) => {
+            await seedUser(tx, 'doomed@x.io');
+            throw new Error('rolled back on purpose');
+          }),
+          store.transaction(async (tx) => seedUser(tx, 'kept@x.io')),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+        expect(await store.findUserByEmail('doomed@x.io')).toBeNull();
+        expect(await store.findUserByEmail('kept@x.io')).not.toBeNull();
+      },
+    ),
     concurrent(
       '50 concurrent creations yield 50 distinct, increasing sequences',
+      ['C-conc-6', 'C-events-5'],
       async ({ store }) => {
         const results = await times(50, (i) =>
           store.upsertUser({ email: `seq${i}@x.io`, displayName: 'S' }),

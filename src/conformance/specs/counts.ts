@@ -5,14 +5,14 @@ import { seedUser } from '../support';
 export const countSpecs: SpecGroup = {
   title: 'record counts',
   specs: [
-    spec('an empty store counts zero in every managed table', async ({ store }) => {
+    spec('an empty store counts zero in every managed table', ['C-counts-1'], async ({ store }) => {
       expect(await store.recordCounts()).toEqual({
         user_engine_users: 0,
         user_engine_identities: 0,
         user_engine_outbox: 0,
       });
     }),
-    spec('counts users, identities and events exactly', async ({ store }) => {
+    spec('counts users, identities and events exactly', ['C-counts-1'], async ({ store }) => {
       const a = await seedUser(store, 'a@x.io');
       const b = await seedUser(store, 'b@x.io');
       await store.linkIdentity({ userId: a.id, provider: 'github', subject: '1' });
@@ -25,17 +25,21 @@ export const countSpecs: SpecGroup = {
         user_engine_outbox: 6,
       });
     }),
-    spec('deleting a user removes its identities but keeps the events', async ({ store }) => {
-      const a = await seedUser(store, 'a@x.io');
-      await store.linkIdentity({ userId: a.id, provider: 'github', subject: '1' });
-      await store.deleteUser(a.id);
-      expect(await store.recordCounts()).toEqual({
-        user_engine_users: 0,
-        user_engine_identities: 0,
-        user_engine_outbox: 3,
-      });
-    }),
-    spec('unchanged writes do not change the counts', async ({ store }) => {
+    spec(
+      'deleting a user removes its identities but keeps the events',
+      ['C-counts-1', 'C-delete-2'],
+      async ({ store }) => {
+        const a = await seedUser(store, 'a@x.io');
+        await store.linkIdentity({ userId: a.id, provider: 'github', subject: '1' });
+        await store.deleteUser(a.id);
+        expect(await store.recordCounts()).toEqual({
+          user_engine_users: 0,
+          user_engine_identities: 0,
+          user_engine_outbox: 3,
+        });
+      },
+    ),
+    spec('unchanged writes do not change the counts', ['C-counts-1'], async ({ store }) => {
       const a = await seedUser(store, 'a@x.io', 'A');
       await store.linkIdentity({ userId: a.id, provider: 'github', subject: '1' });
       const before = await store.recordCounts();

@@ -3,9 +3,11 @@ import { batchSpecs } from './batch';
 import { concurrencySpecs } from './concurrency';
 import { countSpecs } from './counts';
 import { deleteSpecs } from './delete';
+import { edgeSpecs } from './edges';
 import { identitySpecs } from './identities';
 import { listSpecs } from './list';
 import { outboxSpecs } from './outbox';
+import { pathSpecs } from './paths';
 import { readSpecs } from './read';
 import { readinessSpecs } from './readiness';
 import { transactionSpecs } from './transactions';
@@ -27,5 +29,7 @@ export const SPEC_GROUPS: readonly SpecGroup[] = [
   countSpecs,
   transactionSpecs,
   validationSpecs,
+  pathSpecs,
+  edgeSpecs,
   concurrencySpecs,
 ];

@@ -36,57 +36,73 @@ const BAD_CURSORS: ReadonlyArray<[string, string]> = [
 export const listSpecs: SpecGroup = {
   title: 'list & pagination',
   specs: [
-    spec('an empty store lists no users and no next cursor', async ({ store }) => {
-      expect(await store.listUsers()).toEqual({ items: [], next: null });
-    }),
-    spec('lists users in code-point order of their email key', async ({ store }) => {
-      await seedMany(store, [...ORDERED].reverse());
-      const { items } = await store.listUsers();
-      expect(emails(items)).toEqual(ORDERED);
-      const keys = items.map((u) => u.emailKey);
-      expect([...keys].sort(compareCodePoints)).toEqual(keys);
-    }),
-    spec('listed users equal what getUser returns', async ({ store }) => {
+    spec(
+      'an empty store lists no users and no next cursor',
+      ['C-list-1', 'C-list-2'],
+      async ({ store }) => {
+        expect(await store.listUsers()).toEqual({ items: [], next: null });
+      },
+    ),
+    spec(
+      'lists users in code-point order of their email key',
+      ['C-list-1', 'C-ordering-1'],
+      async ({ store }) => {
+        await seedMany(store, [...ORDERED].reverse());
+        const { items } = await store.listUsers();
+        expect(emails(items)).toEqual(ORDERED);
+        const keys = items.map((u) => u.emailKey);
+        expect([...keys].sort(compareCodePoints)).toEqual(keys);
+      },
+    ),
+    spec('listed users equal what getUser returns', ['C-list-1'], async ({ store }) => {
       const users = await seedMany(store, ['one@x.io', 'two@x.io']);
       const { items } = await store.listUsers();
       expect(items).toEqual([users[0], users[1]]);
     }),
-    spec(`the default limit is ${LIMITS.listDefault}`, async ({ store }) => {
+    spec(`the default limit is ${LIMITS.listDefault}`, ['C-input-10'], async ({ store }) => {
       await seedMany(store, numbered('d', LIMITS.listDefault + 1));
       const page = await store.listUsers();
       expect(page.items).toHaveLength(LIMITS.listDefault);
       expect(page.next).not.toBeNull();
     }),
-    spec(`a limit of ${LIMITS.listMax} is accepted`, async ({ store }) => {
+    spec(`a limit of ${LIMITS.listMax} is accepted`, ['C-input-10'], async ({ store }) => {
       await seedMany(store, numbered('m', 3));
       expect((await store.listUsers({ limit: LIMITS.listMax })).items).toHaveLength(3);
     }),
-    spec(`a limit of ${LIMITS.listMax + 1} is invalid_input on limit`, async ({ store }) => {
-      await expect(store.listUsers({ limit: LIMITS.listMax + 1 })).rejects.toMatchObject({
-        code: 'invalid_input',
-        field: 'limit',
-      });
-    }),
-    spec('a limit of 0 is invalid_input on limit', async ({ store }) => {
+    spec(
+      `a limit of ${LIMITS.listMax + 1} is invalid_input on limit`,
+      ['C-input-10'],
+      async ({ store }) => {
+        await expect(store.listUsers({ limit: LIMITS.listMax + 1 })).rejects.toMatchObject({
+          code: 'invalid_input',
+          field: 'limit',
+        });
+      },
+    ),
+    spec('a limit of 0 is invalid_input on limit', ['C-input-10'], async ({ store }) => {
       await expect(store.listUsers({ limit: 0 })).rejects.toMatchObject({
         code: 'invalid_input',
         field: 'limit',
       });
     }),
-    spec('a fractional limit is invalid_input on limit', async ({ store }) => {
+    spec('a fractional limit is invalid_input on limit', ['C-input-10'], async ({ store }) => {
       await expect(store.listUsers({ limit: 2.5 })).rejects.toMatchObject({
         code: 'invalid_input',
         field: 'limit',
       });
     }),
-    spec('pages return every user exactly once, in order', async ({ store }) => {
-      const all = numbered('pg', 23);
-      await seedMany(store, [...all].reverse());
-      const pages = await collectPages(store, 5);
-      expect(pages.map((p) => p.items.length)).toEqual([5, 5, 5, 5, 3]);
-      expect(pages.flatMap((p) => emails(p.items))).toEqual(all);
-    }),
-    spec('next is null on the last page', async ({ store }) => {
+    spec(
+      'pages return every user exactly once, in order',
+      ['C-list-1', 'C-list-2'],
+      async ({ store }) => {
+        const all = numbered('pg', 23);
+        await seedMany(store, [...all].reverse());
+        const pages = await collectPages(store, 5);
+        expect(pages.map((p) => p.items.length)).toEqual([5, 5, 5, 5, 3]);
+        expect(pages.flatMap((p) => emails(p.items))).toEqual(all);
+      },
+    ),
+    spec('next is null on the last page', ['C-list-2'], async ({ store }) => {
       await seedMany(store, numbered('last', 3));
       const first = await store.listUsers({ limit: 2 });
       expect(first.next).not.toBeNull();
@@ -94,25 +110,29 @@ export const listSpecs: SpecGroup = {
       expect(emails(second.items)).toEqual(['last0002@x.io']);
       expect(second.next).toBeNull();
     }),
-    spec('next is null when a page ends exactly at the last user', async ({ store }) => {
-      await seedMany(store, numbered('exact', 4));
-      const first = await store.listUsers({ limit: 2 });
-      const second = await store.listUsers({ limit: 2, after: first.next });
-      expect(emails(second.items)).toEqual(['exact0002@x.io', 'exact0003@x.io']);
-      expect(second.next).toBeNull();
-    }),
-    spec('a null after starts from the beginning', async ({ store }) => {
+    spec(
+      'next is null when a page ends exactly at the last user',
+      ['C-list-2'],
+      async ({ store }) => {
+        await seedMany(store, numbered('exact', 4));
+        const first = await store.listUsers({ limit: 2 });
+        const second = await store.listUsers({ limit: 2, after: first.next });
+        expect(emails(second.items)).toEqual(['exact0002@x.io', 'exact0003@x.io']);
+        expect(second.next).toBeNull();
+      },
+    ),
+    spec('a null after starts from the beginning', ['C-input-11'], async ({ store }) => {
       await seedMany(store, numbered('n', 2));
       expect(emails((await store.listUsers({ after: null })).items)).toEqual(numbered('n', 2));
     }),
-    spec('a cursor can be reused and gives the same page', async ({ store }) => {
+    spec('a cursor can be reused and gives the same page', ['C-list-3'], async ({ store }) => {
       await seedMany(store, numbered('re', 6));
       const first = await store.listUsers({ limit: 2 });
       const a = await store.listUsers({ limit: 2, after: first.next });
       const b = await store.listUsers({ limit: 2, after: first.next });
       expect(b).toEqual(a);
     }),
-    spec('the limit may change from page to page', async ({ store }) => {
+    spec('the limit may change from page to page', ['C-list-1'], async ({ store }) => {
       await seedMany(store, numbered('v', 6));
       const first = await store.listUsers({ limit: 1 });
       const second = await store.listUsers({ limit: 4, after: first.next });
@@ -120,6 +140,7 @@ export const listSpecs: SpecGroup = {
     }),
     spec(
       'inserts and deletes between pages cause no duplicates and no skipped survivors',
+      ['C-list-3'],
       async ({ store }) => {
         const all = numbered('p', 12);
         const users = await seedMany(store, all);
@@ -142,7 +163,7 @@ export const listSpecs: SpecGroup = {
         expect(new Set(seen).size).toBe(seen.length);
       },
     ),
-    spec('a cursor stays valid after its last user is deleted', async ({ store }) => {
+    spec('a cursor stays valid after its last user is deleted', ['C-list-3'], async ({ store }) => {
       const users = await seedMany(store, numbered('c', 5));
       const first = await store.listUsers({ limit: 2 });
       await store.deleteUser(users[1].id);
@@ -150,13 +171,17 @@ export const listSpecs: SpecGroup = {
       expect(emails(second.items)).toEqual(['c0002@x.io', 'c0003@x.io']);
     }),
     ...BAD_CURSORS.map(([label, cursor]) =>
-      spec(`a malformed cursor (${label}) is invalid_input on after`, async ({ store }) => {
-        await seedMany(store, numbered('bad', 2));
-        await expect(store.listUsers({ after: cursor })).rejects.toMatchObject({
-          code: 'invalid_input',
-          field: 'after',
-        });
-      }),
+      spec(
+        `a malformed cursor (${label}) is invalid_input on after`,
+        ['C-input-11'],
+        async ({ store }) => {
+          await seedMany(store, numbered('bad', 2));
+          await expect(store.listUsers({ after: cursor })).rejects.toMatchObject({
+            code: 'invalid_input',
+            field: 'after',
+          });
+        },
+      ),
     ),
   ],
 };

@@ -20,47 +20,55 @@ async function seedEvents(store: Parameters<typeof seedUser>[0], count: number) 
 export const outboxSpecs: SpecGroup = {
   title: 'outbox',
   specs: [
-    spec('an empty store has no events', async ({ store }) => {
+    spec('an empty store has no events', ['C-outbox-1'], async ({ store }) => {
       expect(await store.outboxEvents()).toEqual([]);
     }),
-    spec('each change appends exactly its event, in order', async ({ store }) => {
-      const user = await seedUser(store, 'life@x.io', 'Life');
-      const { user: renamed } = await store.updateUser(
-        user.id,
-        { displayName: 'Renamed' },
-        { expectedRevision: 1 },
-      );
-      await store.linkIdentity({ userId: user.id, provider: 'github', subject: '1' });
-      await store.unlinkIdentity('github', '1');
-      const { user: upserted } = await store.upsertUser({
-        email: 'life@x.io',
-        displayName: 'Renamed',
-        status: 'suspended',
-      });
-      await store.deleteUser(user.id);
-      expect(await allEventViews(store)).toEqual([
-        created(user),
-        updated(renamed, ['displayName']),
-        linked(user.id, 'github', '1'),
-        unlinked(user.id, 'github', '1'),
-        updated(upserted, ['status']),
-        deleted(upserted),
-      ]);
-    }),
-    spec('writes that change nothing append no events', async ({ store }) => {
-      const user = await seedUser(store, 'still@x.io', 'Still');
-      await store.linkIdentity({ userId: user.id, provider: 'github', subject: '1' });
-      const before = await allEvents(store);
-      await store.upsertUser({ email: ' still@x.io ', displayName: 'Still' });
-      await store.upsertUsers([{ email: 'still@x.io', displayName: 'Still' }]);
-      await store.updateUser(user.id, { displayName: 'Still' }, { expectedRevision: 1 });
-      await store.updateUser(user.id, {}, { expectedRevision: 1 });
-      await store.linkIdentity({ userId: user.id, provider: 'github', subject: '1' });
-      await store.unlinkIdentity('github', 'nope');
-      await store.deleteUser('00000000-0000-4000-8000-000000000001');
-      expect(await allEvents(store)).toEqual(before);
-    }),
-    spec('sequences strictly increase', async ({ store }) => {
+    spec(
+      'each change appends exactly its event, in order',
+      ['C-events-2', 'C-events-5'],
+      async ({ store }) => {
+        const user = await seedUser(store, 'life@x.io', 'Life');
+        const { user: renamed } = await store.updateUser(
+          user.id,
+          { displayName: 'Renamed' },
+          { expectedRevision: 1 },
+        );
+        await store.linkIdentity({ userId: user.id, provider: 'github', subject: '1' });
+        await store.unlinkIdentity('github', '1');
+        const { user: upserted } = await store.upsertUser({
+          email: 'life@x.io',
+          displayName: 'Renamed',
+          status: 'suspended',
+        });
+        await store.deleteUser(user.id);
+        expect(await allEventViews(store)).toEqual([
+          created(user),
+          updated(renamed, ['displayName']),
+          linked(user.id, 'github', '1'),
+          unlinked(user.id, 'github', '1'),
+          updated(upserted, ['status']),
+          deleted(upserted),
+        ]);
+      },
+    ),
+    spec(
+      'writes that change nothing append no events',
+      ['C-model-9', 'C-ident-2', 'C-delete-1', 'C-ident-6'],
+      async ({ store }) => {
+        const user = await seedUser(store, 'still@x.io', 'Still');
+        await store.linkIdentity({ userId: user.id, provider: 'github', subject: '1' });
+        const before = await allEvents(store);
+        await store.upsertUser({ email: ' still@x.io ', displayName: 'Still' });
+        await store.upsertUsers([{ email: 'still@x.io', displayName: 'Still' }]);
+        await store.updateUser(user.id, { displayName: 'Still' }, { expectedRevision: 1 });
+        await store.updateUser(user.id, {}, { expectedRevision: 1 });
+        await store.linkIdentity({ userId: user.id, provider: 'github', subject: '1' });
+        await store.unlinkIdentity('github', 'nope');
+        await store.deleteUser('00000000-0000-4000-8000-000000000001');
+        expect(await allEvents(store)).toEqual(before);
+      },
+    ),
+    spec('sequences strictly increase', ['C-events-5'], async ({ store }) => {
       await seedEvents(store, 30);
       const events = await allEvents(store);
       expect(events).toHaveLength(30);
@@ -71,18 +79,18 @@ export const outboxSpecs: SpecGroup = {
         expect(e.createdAt).toBeInstanceOf(Date);
       }
     }),
-    spec('afterSequence returns only later events', async ({ store }) => {
+    spec('afterSequence returns only later events', ['C-outbox-1'], async ({ store }) => {
       await seedEvents(store, 10);
       const events = await allEvents(store);
       const later = await store.outboxEvents({ afterSequence: events[3].sequence });
       expect(later).toEqual(events.slice(4));
     }),
-    spec('afterSequence at the last event returns []', async ({ store }) => {
+    spec('afterSequence at the last event returns []', ['C-outbox-1'], async ({ store }) => {
       await seedEvents(store, 3);
       const events = await allEvents(store);
       expect(await store.outboxEvents({ afterSequence: events[2].sequence })).toEqual([]);
     }),
-    spec('limit caps the number of events, oldest first', async ({ store }) => {
+    spec('limit caps the number of events, oldest first', ['C-outbox-1'], async ({ store }) => {
       await seedEvents(store, 10);
       const events = await allEvents(store);
       expect(await store.outboxEvents({ limit: 3 })).toEqual(events.slice(0, 3));
@@ -90,33 +98,41 @@ export const outboxSpecs: SpecGroup = {
         events.slice(3, 5),
       );
     }),
-    spec(`the default limit is ${LIMITS.outboxDefault}`, async ({ store }) => {
+    spec(`the default limit is ${LIMITS.outboxDefault}`, ['C-input-13'], async ({ store }) => {
       await seedEvents(store, LIMITS.outboxDefault + 5);
       expect(await store.outboxEvents()).toHaveLength(LIMITS.outboxDefault);
     }),
-    spec(`a limit of ${LIMITS.outboxMax} is accepted`, async ({ store }) => {
+    spec(`a limit of ${LIMITS.outboxMax} is accepted`, ['C-input-13'], async ({ store }) => {
       await seedEvents(store, 2);
       expect(await store.outboxEvents({ limit: LIMITS.outboxMax })).toHaveLength(2);
     }),
-    spec(`a limit of ${LIMITS.outboxMax + 1} is invalid_input on limit`, async ({ store }) => {
-      await expect(store.outboxEvents({ limit: LIMITS.outboxMax + 1 })).rejects.toMatchObject({
-        code: 'invalid_input',
-        field: 'limit',
-      });
-    }),
-    spec('a limit of 0 is invalid_input on limit', async ({ store }) => {
+    spec(
+      `a limit of ${LIMITS.outboxMax + 1} is invalid_input on limit`,
+      ['C-input-13'],
+      async ({ store }) => {
+        await expect(store.outboxEvents({ limit: LIMITS.outboxMax + 1 })).rejects.toMatchObject({
+          code: 'invalid_input',
+          field: 'limit',
+        });
+      },
+    ),
+    spec('a limit of 0 is invalid_input on limit', ['C-input-13'], async ({ store }) => {
       await expect(store.outboxEvents({ limit: 0 })).rejects.toMatchObject({
         code: 'invalid_input',
         field: 'limit',
       });
     }),
-    spec('a negative afterSequence is invalid_input on afterSequence', async ({ store }) => {
-      await expect(store.outboxEvents({ afterSequence: -1 })).rejects.toMatchObject({
-        code: 'invalid_input',
-        field: 'afterSequence',
-      });
-    }),
-    spec('reading the outbox does not consume events', async ({ store }) => {
+    spec(
+      'a negative afterSequence is invalid_input on afterSequence',
+      ['C-input-12'],
+      async ({ store }) => {
+        await expect(store.outboxEvents({ afterSequence: -1 })).rejects.toMatchObject({
+          code: 'invalid_input',
+          field: 'afterSequence',
+        });
+      },
+    ),
+    spec('reading the outbox does not consume events', ['C-outbox-2'], async ({ store }) => {
       await seedEvents(store, 3);
       const first = await store.outboxEvents();
       expect(await store.outboxEvents()).toEqual(first);

@@ -6,8 +6,8 @@ import { UNKNOWN_ID } from '../support';
 
 const ALL_IDS = MIGRATIONS.map((m) => m.id);
 
-function fresh(name: string, run: Spec['run']): Spec {
-  return spec(name, run, ['freshStore']);
+function fresh(name: string, covers: Spec['covers'], run: Spec['run']): Spec {
+  return spec(name, covers, run, ['freshStore']);
 }
 
 /** Every data call an unmigrated store must refuse with `not_ready`, with valid arguments. */
@@ -29,21 +29,29 @@ const DATA_CALLS: ReadonlyArray<[string, (store: UserEngineStore) => Promise<unk
 export const readinessSpecs: SpecGroup = {
   title: 'readiness & migration',
   specs: [
-    fresh('a fresh store is not ready, at version 0, with every migration pending', async (ctx) => {
-      const store = await ctx.freshStore();
-      expect(await store.readiness()).toEqual({
-        ready: false,
-        currentVersion: 0,
-        targetVersion: TARGET_VERSION,
-        pending: ALL_IDS,
-        problems: [],
-      });
-    }),
-    fresh('migrate on a fresh store applies every migration in catalogue order', async (ctx) => {
-      const store = await ctx.freshStore();
-      expect(await store.migrate()).toEqual({ applied: ALL_IDS });
-    }),
-    fresh('after migrate the store is ready at the target version', async (ctx) => {
+    fresh(
+      'a fresh store is not ready, at version 0, with every migration pending',
+      ['C-ready-1'],
+      async (ctx) => {
+        const store = await ctx.freshStore();
+        expect(await store.readiness()).toEqual({
+          ready: false,
+          currentVersion: 0,
+          targetVersion: TARGET_VERSION,
+          pending: ALL_IDS,
+          problems: [],
+        });
+      },
+    ),
+    fresh(
+      'migrate on a fresh store applies every migration in catalogue order',
+      ['C-ready-2'],
+      async (ctx) => {
+        const store = await ctx.freshStore();
+        expect(await store.migrate()).toEqual({ applied: ALL_IDS });
+      },
+    ),
+    fresh('after migrate the store is ready at the target version', ['C-ready-3'], async (ctx) => {
       const store = await ctx.freshStore();
       await store.migrate();
       expect(await store.readiness()).toEqual({
@@ -54,7 +62,7 @@ export const readinessSpecs: SpecGroup = {
         problems: [],
       });
     }),
-    fresh('migrate is idempotent: a second call applies nothing', async (ctx) => {
+    fresh('migrate is idempotent: a second call applies nothing', ['C-ready-2'], async (ctx) => {
       const store = await ctx.freshStore();
       await store.migrate();
       expect(await store.migrate()).toEqual({ applied: [] });
@@ -62,6 +70,7 @@ export const readinessSpecs: SpecGroup = {
     }),
     fresh(
       'asking for readiness creates nothing: migrate afterwards still applies all',
+      ['C-ready-4'],
       async (ctx) => {
         const store = await ctx.freshStore();
         await store.readiness();
@@ -69,7 +78,7 @@ export const readinessSpecs: SpecGroup = {
         expect(await store.migrate()).toEqual({ applied: ALL_IDS });
       },
     ),
-    fresh('a freshly migrated store is empty', async (ctx) => {
+    fresh('a freshly migrated store is empty', ['C-ready-5', 'C-counts-1'], async (ctx) => {
       const store = await ctx.freshStore();
       await store.migrate();
       expect(await store.recordCounts()).toEqual({
@@ -79,52 +88,72 @@ export const readinessSpecs: SpecGroup = {
       });
       expect(await store.listUsers()).toEqual({ items: [], next: null });
     }),
-    fresh('a refused call carries the pending migration ids', async (ctx) => {
-      const store = await ctx.freshStore();
-      await expect(store.getUser(UNKNOWN_ID)).rejects.toMatchObject({
-        code: 'not_ready',
-        pending: ALL_IDS,
-      });
-    }),
+    fresh(
+      'a refused call carries the pending migration ids',
+      ['C-order-4', 'C-errors-1'],
+      async (ctx) => {
+        const store = await ctx.freshStore();
+        await expect(store.getUser(UNKNOWN_ID)).rejects.toMatchObject({
+          code: 'not_ready',
+          pending: ALL_IDS,
+        });
+      },
+    ),
     ...DATA_CALLS.map(([method, call]) =>
-      fresh(`${method} before migrate is refused with not_ready`, async (ctx) => {
+      fresh(`${method} before migrate is refused with not_ready`, ['C-order-4'], async (ctx) => {
         const store = await ctx.freshStore();
         await expect(call(store)).rejects.toMatchObject({ code: 'not_ready' });
       }),
     ),
-    fresh('a refused call writes nothing: the store migrates and starts empty', async (ctx) => {
-      const store = await ctx.freshStore();
-      await expect(
-        store.upsertUser({ email: 'early@x.io', displayName: 'E' }),
-      ).rejects.toMatchObject({ code: 'not_ready' });
-      expect(await store.migrate()).toEqual({ applied: ALL_IDS });
-      expect(await store.findUserByEmail('early@x.io')).toBeNull();
-    }),
-    fresh('input validation comes before the readiness check', async (ctx) => {
+    fresh(
+      'a refused call writes nothing: the store migrates and starts empty',
+      ['C-order-4', 'C-order-6'],
+      async (ctx) => {
+        const store = await ctx.freshStore();
+        await expect(
+          store.upsertUser({ email: 'early@x.io', displayName: 'E' }),
+        ).rejects.toMatchObject({ code: 'not_ready' });
+        expect(await store.migrate()).toEqual({ applied: ALL_IDS });
+        expect(await store.findUserByEmail('early@x.io')).toBeNull();
+      },
+    ),
+    fresh('input validation comes before the readiness check', ['C-order-2'], async (ctx) => {
       const store = await ctx.freshStore();
       await expect(
         store.upsertUser({ email: 'no-at-sign', displayName: 'X' }),
       ).rejects.toMatchObject({ code: 'invalid_input', field: 'email' });
     }),
-    fresh('an invalid id is invalid_input, not not_ready, on a fresh store', async (ctx) => {
-      const store = await ctx.freshStore();
-      await expect(store.getUser('not-a-uuid')).rejects.toMatchObject({
-        code: 'invalid_input',
-        field: 'id',
-      });
-    }),
-    spec('the store under test reports ready after the suite migrated it', async (ctx) => {
-      const readiness = await ctx.store.readiness();
-      expect(readiness).toEqual({
-        ready: true,
-        currentVersion: TARGET_VERSION,
-        targetVersion: TARGET_VERSION,
-        pending: [],
-        problems: [],
-      });
-    }),
-    spec('migrate on the already migrated store under test applies nothing', async (ctx) => {
-      expect(await ctx.store.migrate()).toEqual({ applied: [] });
-    }),
+    fresh(
+      'an invalid id is invalid_input, not not_ready, on a fresh store',
+      ['C-order-2', 'C-input-8'],
+      async (ctx) => {
+        const store = await ctx.freshStore();
+        await expect(store.getUser('not-a-uuid')).rejects.toMatchObject({
+          code: 'invalid_input',
+          field: 'id',
+        });
+      },
+    ),
+    spec(
+      'the store under test reports ready after the suite migrated it',
+      ['C-ready-3'],
+      async (ctx) => {
+        const readiness = await ctx.store.readiness();
+        expect(readiness).toEqual({
+          ready: true,
+          currentVersion: TARGET_VERSION,
+          targetVersion: TARGET_VERSION,
+          pending: [],
+          problems: [],
+        });
+      },
+    ),
+    spec(
+      'migrate on the already migrated store under test applies nothing',
+      ['C-ready-2'],
+      async (ctx) => {
+        expect(await ctx.store.migrate()).toEqual({ applied: [] });
+      },
+    ),
   ],
 };

@@ -12,24 +12,28 @@ class Boom extends Error {
 export const transactionSpecs: SpecGroup = {
   title: 'transactions & savepoints',
   specs: [
-    spec('writes of a committed transaction are visible afterwards', async ({ store }) => {
-      const user = await store.transaction(async (tx) => {
-        const u = await seedUser(tx, 'tx@x.io');
-        await tx.linkIdentity({ userId: u.id, provider: 'github', subject: '1' });
-        return u;
-      });
-      expect(await store.getUser(user.id)).toEqual(user);
-      expect(await store.findUserByIdentity('github', '1')).toEqual(user);
-      expect((await allEvents(store)).map((e) => e.type)).toEqual([
-        'user.created',
-        'identity.linked',
-      ]);
-    }),
-    spec('the return value of fn passes through', async ({ store }) => {
+    spec(
+      'writes of a committed transaction are visible afterwards',
+      ['C-tx-1', 'C-tx-4'],
+      async ({ store }) => {
+        const user = await store.transaction(async (tx) => {
+          const u = await seedUser(tx, 'tx@x.io');
+          await tx.linkIdentity({ userId: u.id, provider: 'github', subject: '1' });
+          return u;
+        });
+        expect(await store.getUser(user.id)).toEqual(user);
+        expect(await store.findUserByIdentity('github', '1')).toEqual(user);
+        expect((await allEvents(store)).map((e) => e.type)).toEqual([
+          'user.created',
+          'identity.linked',
+        ]);
+      },
+    ),
+    spec('the return value of fn passes through', ['C-tx-1'], async ({ store }) => {
       const value = { answer: 42, list: ['a'] };
       expect(await store.transaction(async () => value)).toBe(value);
     }),
-    spec('reads inside a transaction see its own writes', async ({ store }) => {
+    spec('reads inside a transaction see its own writes', ['C-tx-3'], async ({ store }) => {
       await store.transaction(async (tx) => {
         const u = await seedUser(tx, 'own@x.io');
         expect(await tx.getUser(u.id)).toEqual(u);
@@ -39,7 +43,7 @@ export const transactionSpecs: SpecGroup = {
         expect((await tx.recordCounts()).user_engine_users).toBe(1);
       });
     }),
-    spec('a throw rejects with the very same error', async ({ store }) => {
+    spec('a throw rejects with the very same error', ['C-tx-2'], async ({ store }) => {
       const boom = new Boom();
       await expect(
         store.transaction(async (tx) => {
@@ -48,54 +52,67 @@ export const transactionSpecs: SpecGroup = {
         }),
       ).rejects.toBe(boom);
     }),
-    spec('a throw rolls back users, identities and events together', async ({ store }) => {
-      const kept = await seedUser(store, 'kept@x.io', 'Kept');
-      await store.linkIdentity({ userId: kept.id, provider: 'github', subject: 'kept' });
-      const countsBefore = await store.recordCounts();
-      const eventsBefore = await allEvents(store);
-      await expect(
-        store.transaction(async (tx) => {
-          const u = await seedUser(tx, 'doomed@x.io');
-          await tx.linkIdentity({ userId: u.id, provider: 'github', subject: 'doomed' });
-          await tx.updateUser(kept.id, { displayName: 'Changed' }, { expectedRevision: 1 });
-          await tx.unlinkIdentity('github', 'kept');
-          throw new Boom();
-        }),
-      ).rejects.toBeInstanceOf(Boom);
-      expect(await store.recordCounts()).toEqual(countsBefore);
-      expect(await allEvents(store)).toEqual(eventsBefore);
-      expect(await store.getUser(kept.id)).toEqual(kept);
-      expect(await store.findUserByEmail('doomed@x.io')).toBeNull();
-      expect(await store.findUserByIdentity('github', 'doomed')).toBeNull();
-      expect(await store.findUserByIdentity('github', 'kept')).toEqual(kept);
-    }),
-    spec('a rolled-back delete leaves the user and its identities in place', async ({ store }) => {
-      const user = await seedUser(store, 'undelete@x.io');
-      await store.linkIdentity({ userId: user.id, provider: 'github', subject: '1' });
-      await expect(
-        store.transaction(async (tx) => {
-          expect(await tx.deleteUser(user.id)).toBe(true);
-          throw new Boom();
-        }),
-      ).rejects.toBeInstanceOf(Boom);
-      expect(await store.getUser(user.id)).toEqual(user);
-      expect(await store.findUserByIdentity('github', '1')).toEqual(user);
-    }),
-    spec('sequences keep increasing after a rolled-back transaction', async ({ store }) => {
-      await seedUser(store, 'before@x.io');
-      await store
-        .transaction(async (tx) => {
-          await seedUser(tx, 'lost@x.io');
-          throw new Boom();
-        })
-        .catch(() => undefined);
-      await seedUser(store, 'after@x.io');
-      const events = await allEvents(store);
-      expect(events.map((e) => e.payload.email)).toEqual(['before@x.io', 'after@x.io']);
-      expect(events[1].sequence).toBeGreaterThan(events[0].sequence);
-    }),
+    spec(
+      'a throw rolls back users, identities and events together',
+      ['C-tx-2', 'C-events-1'],
+      async ({ store }) => {
+        const kept = await seedUser(store, 'kept@x.io', 'Kept');
+        await store.linkIdentity({ userId: kept.id, provider: 'github', subject: 'kept' });
+        const countsBefore = await store.recordCounts();
+        const eventsBefore = await allEvents(store);
+        await expect(
+          store.transaction(async (tx) => {
+            const u = await seedUser(tx, 'doomed@x.io');
+            await tx.linkIdentity({ userId: u.id, provider: 'github', subject: 'doomed' });
+            await tx.updateUser(kept.id, { displayName: 'Changed' }, { expectedRevision: 1 });
+            await tx.unlinkIdentity('github', 'kept');
+            throw new Boom();
+          }),
+        ).rejects.toBeInstanceOf(Boom);
+        expect(await store.recordCounts()).toEqual(countsBefore);
+        expect(await allEvents(store)).toEqual(eventsBefore);
+        expect(await store.getUser(kept.id)).toEqual(kept);
+        expect(await store.findUserByEmail('doomed@x.io')).toBeNull();
+        expect(await store.findUserByIdentity('github', 'doomed')).toBeNull();
+        expect(await store.findUserByIdentity('github', 'kept')).toEqual(kept);
+      },
+    ),
+    spec(
+      'a rolled-back delete leaves the user and its identities in place',
+      ['C-tx-2'],
+      async ({ store }) => {
+        const user = await seedUser(store, 'undelete@x.io');
+        await store.linkIdentity({ userId: user.id, provider: 'github', subject: '1' });
+        await expect(
+          store.transaction(async (tx) => {
+            expect(await tx.deleteUser(user.id)).toBe(true);
+            throw new Boom();
+          }),
+        ).rejects.toBeInstanceOf(Boom);
+        expect(await store.getUser(user.id)).toEqual(user);
+        expect(await store.findUserByIdentity('github', '1')).toEqual(user);
+      },
+    ),
+    spec(
+      'sequences keep increasing after a rolled-back transaction',
+      ['C-events-6'],
+      async ({ store }) => {
+        await seedUser(store, 'before@x.io');
+        await store
+          .transaction(async (tx) => {
+            await seedUser(tx, 'lost@x.io');
+            throw new Boom();
+          })
+          .catch(() => undefined);
+        await seedUser(store, 'after@x.io');
+        const events = await allEvents(store);
+        expect(events.map((e) => e.payload.email)).toEqual(['before@x.io', 'after@x.io']);
+        expect(events[1].sequence).toBeGreaterThan(events[0].sequence);
+      },
+    ),
     spec(
       'the transaction store is unusable after commit: transaction_finished',
+      ['C-tx-8'],
       async ({ store }) => {
         let leaked: UserEngineStore | undefined;
         await store.transaction(async (tx) => {
@@ -115,6 +132,7 @@ export const transactionSpecs: SpecGroup = {
     ),
     spec(
       'the transaction store is unusable after rollback: transaction_finished',
+      ['C-tx-8'],
       async ({ store }) => {
         let leaked: UserEngineStore | undefined;
         await store
@@ -129,16 +147,21 @@ export const transactionSpecs: SpecGroup = {
         expect(await store.findUserByEmail('late@x.io')).toBeNull();
       },
     ),
-    spec('tx.close() is a no-op: the transaction goes on and commits', async ({ store }) => {
-      await store.transaction(async (tx) => {
-        await tx.close();
-        await seedUser(tx, 'after-close@x.io');
-      });
-      expect(await store.findUserByEmail('after-close@x.io')).not.toBeNull();
-      expect((await store.readiness()).ready).toBe(true);
-    }),
+    spec(
+      'tx.close() is a no-op: the transaction goes on and commits',
+      ['C-close-2'],
+      async ({ store }) => {
+        await store.transaction(async (tx) => {
+          await tx.close();
+          await seedUser(tx, 'after-close@x.io');
+        });
+        expect(await store.findUserByEmail('after-close@x.io')).not.toBeNull();
+        expect((await store.readiness()).ready).toBe(true);
+      },
+    ),
     spec(
       'a store error caught inside a transaction leaves it usable',
+      ['C-tx-5'],
       async ({ store }) => {
         await seedUser(store, 'taken@x.io');
         await store.transaction(async (tx) => {
@@ -155,6 +178,7 @@ export const transactionSpecs: SpecGroup = {
     ),
     spec(
       'a rolled-back savepoint keeps the outer writes',
+      ['C-tx-6'],
       async ({ store }) => {
         await store.transaction(async (tx) => {
           await seedUser(tx, 'outer-before@x.io');
@@ -183,6 +207,7 @@ export const transactionSpecs: SpecGroup = {
     ),
     spec(
       'a committed savepoint is rolled back with its outer transaction',
+      ['C-tx-7'],
       async ({ store }) => {
         await expect(
           store.transaction(async (tx) => {
@@ -198,6 +223,7 @@ export const transactionSpecs: SpecGroup = {
     ),
     spec(
       'a committed savepoint returns its value and its writes commit',
+      ['C-tx-7'],
       async ({ store }) => {
         const user = await store.transaction(async (tx) =>
           tx.transaction(async (inner) => seedUser(inner, 'nested@x.io')),
@@ -209,6 +235,7 @@ export const transactionSpecs: SpecGroup = {
     ),
     spec(
       'a rolled-back savepoint restores an updated user',
+      ['C-tx-6'],
       async ({ store }) => {
         const user = await seedUser(store, 'restore@x.io', 'Original');
         await store.transaction(async (tx) => {
@@ -226,6 +253,7 @@ export const transactionSpecs: SpecGroup = {
     ),
     spec(
       'the savepoint store is unusable once the savepoint settles',
+      ['C-tx-8'],
       async ({ store }) => {
         await store.transaction(async (tx) => {
           let leaked: UserEngineStore | undefined;

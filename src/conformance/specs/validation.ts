@@ -7,7 +7,7 @@ import type {
   UserStatus,
 } from '../../store/contract';
 import { LIMITS } from '../../store/validation';
-import { spec, type Spec, type SpecGroup } from '../spec';
+import { spec, type ContractId, type Spec, type SpecGroup } from '../spec';
 import { allEventViews, seedUser, UNKNOWN_ID } from '../support';
 
 type Call = (store: UserEngineStore) => Promise<unknown>;
@@ -17,9 +17,47 @@ function untyped<T>(value: unknown): T {
   return value as T;
 }
 
-function rejects(name: string, call: Call, field: string, reason: string): Spec {
+/** The input rule of each field (docs/store-contract.md, Input rules), by field name. */
+const FIELD_RULE: Readonly<Record<string, ContractId>> = {
+  email: 'C-input-3',
+  displayName: 'C-input-4',
+  status: 'C-input-5',
+  provider: 'C-input-6',
+  subject: 'C-input-7',
+  id: 'C-input-8',
+  userId: 'C-input-8',
+  expectedRevision: 'C-input-9',
+  after: 'C-input-11',
+  afterSequence: 'C-input-12',
+};
+const STRING_REASONS = ['not_a_string', 'lone_surrogate', 'nul_character'];
+
+/**
+ * The ids a rejection checks, read off its field and reason: the field's rule (or the rule for
+ * every string), and the naming rule when the field is prefixed (`inputs[i].`, `patch.`).
+ */
+function rejectionCovers(
+  field: string,
+  reason: string,
+  extra: readonly ContractId[],
+): ContractId[] {
+  const base = field.replace(/^(inputs\[\d+\]\.|patch\.)/, '');
+  const rule = STRING_REASONS.includes(reason) ? 'C-input-2' : FIELD_RULE[base];
+  const ids: ContractId[] = [...(rule ? [rule] : []), ...extra];
+  if (base !== field) ids.push('C-input-14');
+  return ids;
+}
+
+function rejects(
+  name: string,
+  call: Call,
+  field: string,
+  reason: string,
+  extra: readonly ContractId[] = [],
+): Spec {
   return {
     name: `${name} is invalid_input on ${field} (${reason})`,
+    covers: rejectionCovers(field, reason, extra),
     async run({ store }) {
       await expect(call(store)).rejects.toMatchObject({ code: 'invalid_input', field, reason });
     },
@@ -28,18 +66,22 @@ function rejects(name: string, call: Call, field: string, reason: string): Spec 
 
 /** An accepted value must also come back exactly (trimmed where the contract trims). */
 function acceptsUser(name: string, input: UpsertUserInput): Spec {
-  return spec(`${name} is accepted`, async ({ store }) => {
-    const { user, created } = await store.upsertUser(input);
-    expect(created).toBe(true);
-    expect(user).toMatchObject({
-      email: input.email.trim(),
-      displayName: input.displayName.trim(),
-    });
-  });
+  return spec(
+    `${name} is accepted`,
+    ['C-input-1', 'C-input-3', 'C-input-4', 'C-model-2'],
+    async ({ store }) => {
+      const { user, created } = await store.upsertUser(input);
+      expect(created).toBe(true);
+      expect(user).toMatchObject({
+        email: input.email.trim(),
+        displayName: input.displayName.trim(),
+      });
+    },
+  );
 }
 
 function acceptsLink(name: string, provider: string, subject: string): Spec {
-  return spec(`${name} is accepted`, async ({ store }) => {
+  return spec(`${name} is accepted`, ['C-input-1', 'C-input-6', 'C-input-7'], async ({ store }) => {
     const user = await seedUser(store, 'linked@x.io');
     const result = await store.linkIdentity({ userId: user.id, provider, subject });
     expect(result).toMatchObject({ linked: true, identity: { provider, subject } });
@@ -134,6 +176,12 @@ const NAME_CASES: Spec[] = [
   rejects('a 201-character display name', upsertName(`${NAME_200}x`), 'displayName', 'too_long'),
   rejects('a display name with NUL', upsertName('a\u0000b'), 'displayName', 'nul_character'),
   rejects('a non-string display name', upsertName(null), 'displayName', 'not_a_string'),
+  rejects(
+    'a display name with a lone surrogate',
+    upsertName('a\uDC00b'),
+    'displayName',
+    'lone_surrogate',
+  ),
   acceptsUser('a 200-character display name', { email: 'v@x.io', displayName: NAME_200 }),
   acceptsUser('a 200-character display name padded with spaces', {
     email: 'v@x.io',
@@ -255,12 +303,14 @@ const ORDER_CASES: Spec[] = [
     (s) => s.updateUser(UNKNOWN_ID, { email: 'bad' }, { expectedRevision: 1 }),
     'patch.email',
     'not_one_at_sign',
+    ['C-order-5'],
   ),
   rejects(
     'a bad subject for an unknown user (validation before not_found)',
     (s) => s.linkIdentity({ userId: UNKNOWN_ID, provider: 'github', subject: '' }),
     'subject',
     'empty',
+    ['C-order-5'],
   ),
 ];
 
@@ -286,32 +336,44 @@ const HOSTILE_EMAILS: ReadonlyArray<[string, string]> = [
 
 const HOSTILE_CASES: Spec[] = [
   ...HOSTILE.map(([label, value]) =>
-    spec(`a display name with ${label} is stored and read back exactly`, async ({ store }) => {
-      const { user } = await store.upsertUser({ email: 'hostile@x.io', displayName: value });
-      expect(user.displayName).toBe(value);
-      expect((await store.getUser(user.id))?.displayName).toBe(value);
-      expect((await store.listUsers()).items.map((u) => u.displayName)).toEqual([value]);
-      expect((await allEventViews(store))[0].payload.displayName).toBe(value);
-    }),
+    spec(
+      `a display name with ${label} is stored and read back exactly`,
+      ['C-model-2', 'C-input-4'],
+      async ({ store }) => {
+        const { user } = await store.upsertUser({ email: 'hostile@x.io', displayName: value });
+        expect(user.displayName).toBe(value);
+        expect((await store.getUser(user.id))?.displayName).toBe(value);
+        expect((await store.listUsers()).items.map((u) => u.displayName)).toEqual([value]);
+        expect((await allEventViews(store))[0].payload.displayName).toBe(value);
+      },
+    ),
   ),
   ...HOSTILE.map(([label, value]) =>
-    spec(`a subject with ${label} is stored and read back exactly`, async ({ store }) => {
-      const user = await seedUser(store, 'hostile@x.io');
-      await store.linkIdentity({ userId: user.id, provider: 'p', subject: value });
-      expect((await store.listIdentities(user.id)).map((i) => i.subject)).toEqual([value]);
-      expect(await store.findUserByIdentity('p', value)).toEqual(user);
-      expect((await allEventViews(store))[1].payload.subject).toBe(value);
-      expect(await store.unlinkIdentity('p', value)).toBe(true);
-    }),
+    spec(
+      `a subject with ${label} is stored and read back exactly`,
+      ['C-input-7'],
+      async ({ store }) => {
+        const user = await seedUser(store, 'hostile@x.io');
+        await store.linkIdentity({ userId: user.id, provider: 'p', subject: value });
+        expect((await store.listIdentities(user.id)).map((i) => i.subject)).toEqual([value]);
+        expect(await store.findUserByIdentity('p', value)).toEqual(user);
+        expect((await allEventViews(store))[1].payload.subject).toBe(value);
+        expect(await store.unlinkIdentity('p', value)).toBe(true);
+      },
+    ),
   ),
   ...HOSTILE_EMAILS.map(([label, value]) =>
-    spec(`an email with ${label} is stored and found again exactly`, async ({ store }) => {
-      const { user } = await store.upsertUser({ email: value, displayName: 'H' });
-      expect(user.email).toBe(value);
-      expect(await store.findUserByEmail(value)).toEqual(user);
-      expect((await store.listUsers()).items).toEqual([user]);
-      expect((await allEventViews(store))[0].payload.email).toBe(value);
-    }),
+    spec(
+      `an email with ${label} is stored and found again exactly`,
+      ['C-input-3', 'C-read-2'],
+      async ({ store }) => {
+        const { user } = await store.upsertUser({ email: value, displayName: 'H' });
+        expect(user.email).toBe(value);
+        expect(await store.findUserByEmail(value)).toEqual(user);
+        expect((await store.listUsers()).items).toEqual([user]);
+        expect((await allEventViews(store))[0].payload.email).toBe(value);
+      },
+    ),
   ),
 ];
 
