@@ -221,6 +221,23 @@ describePooler('schema and settings binding behind PgBouncer (live)', () => {
       }
     });
 
+    test('transaction mode: a default_transaction_isolation setting holds in the running transaction', async () => {
+      const c = await createConnection(bouncers.get('transaction')!.dsnFor(DATABASE), {
+        driver,
+        max: 2,
+        sessionSettings: { default_transaction_isolation: 'repeatable read' },
+      });
+      const ask = "SELECT current_setting('transaction_isolation') AS iso";
+      try {
+        expect(c.topology.binding).toBe('per-transaction');
+        expect((await c.query<{ iso: string }>(ask)).rows[0].iso).toBe('repeatable read');
+        const inTx = await c.transaction((tx) => tx.query<{ iso: string }>(ask));
+        expect(inTx.rows[0].iso).toBe('repeatable read');
+      } finally {
+        await c.close();
+      }
+    });
+
     test('transaction mode: statementTimeoutMs still bounds a lone statement and a transaction', async () => {
       const a = await bound(bouncers.get('transaction')!.dsnFor(DATABASE), driver, 'a');
       try {

@@ -32,7 +32,7 @@ type Params = readonly (string | null)[];
  * `PGPASSWORD` or `~/.pgpass` when the DSN has none: the server asking for one is then a clear
  * failure naming the DSN as the only source.
  */
-export function passwordSource(target: DsnTarget): () => string {
+function passwordSource(target: DsnTarget): () => string {
   return () => {
     if (target.password !== undefined) return target.password;
     throw new Error(
