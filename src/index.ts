@@ -8,5 +8,6 @@ export type {
   LiveContext,
   DisabledLive,
   FreshLiveStore,
+  FreshLiveSchema,
   UserEngineLiveGlobal,
 } from './jest/live-context';

@@ -4,6 +4,7 @@
  * USER_ENGINE_LIVE_DSN (the admin DSN the database is created through).
  */
 import type { DoctorReport } from '../../src/cli/doctor-report';
+import { pgBouncerBinary, startPgBouncer } from '../support/pgbouncer';
 import {
   CANARY_SQL,
   SENTINEL,
@@ -61,14 +62,17 @@ describeLiveDb('doctor against a live server', () => {
           'database',
           'create-privilege',
           'advisory-locks',
+          'read-only',
+          'encoding',
           'ledger',
+          'session-settings',
           'reset-plan',
         ]),
       );
       expect(report.server).toMatchObject({ database: 'ue_cli_test', currentSchema: 'public' });
       expect(report.server?.versionNum).toBeGreaterThanOrEqual(130000);
       expect(report.drivers).toMatchObject({ pg: true, postgres: true, selected: 'pg' });
-      expect(report.ledger).toEqual({ table: 'public.user_engine_live_ledger', present: false });
+      expect(report.ledger).toEqual({ schema: 'user_engine_live', state: 'absent', owner: null });
       expect(report.checks.find((check) => check.name === 'ledger')?.detail).toMatch(/absent/);
       expect(report.target?.redactedDsn).toContain(':***@');
       expect(text).toContain('reset plan (DRY RUN: nothing was changed)');
@@ -102,14 +106,16 @@ describeLiveDb('doctor against a live server', () => {
       const crashed = await crashedRun(db.dsn, 2);
       const catalog = await catalogSnapshot(db);
       const canaries = await canarySnapshot(db);
-      const ledger = await db.query(
-        'SELECT * FROM public.user_engine_live_ledger ORDER BY schema_name',
-      );
+      const ledger = await db.query('SELECT * FROM user_engine_live.schemas ORDER BY schema_name');
 
       const { code, report } = await doctorJson();
 
       expect(code).toBe(0);
-      expect(report.ledger).toEqual({ table: 'public.user_engine_live_ledger', present: true });
+      expect(report.ledger).toEqual({
+        schema: 'user_engine_live',
+        state: 'ours',
+        owner: 'postgres',
+      });
       const plan = report.resetPlan ?? [];
       expect(
         plan.filter((entry) => entry.action === 'drop-schema').map((entry) => entry.object),
@@ -122,9 +128,9 @@ describeLiveDb('doctor against a live server', () => {
       }
       expect(await catalogSnapshot(db)).toEqual(catalog);
       expect(await canarySnapshot(db)).toBe(canaries);
-      expect(
-        await db.query('SELECT * FROM public.user_engine_live_ledger ORDER BY schema_name'),
-      ).toEqual(ledger);
+      expect(await db.query('SELECT * FROM user_engine_live.schemas ORDER BY schema_name')).toEqual(
+        ledger,
+      );
     },
     LIVE_TIMEOUT_MS,
   );
@@ -148,6 +154,32 @@ describeLiveDb('doctor against a live server', () => {
       const usage = await runBuilt(['doctor', '--verbose'], db.env());
       expect(usage.code).toBe(2);
       expect(usage.stderr.trim().split('\n')).toHaveLength(1);
+    },
+    LIVE_TIMEOUT_MS,
+  );
+
+  const withPgBouncer = pgBouncerBinary() ? test : test.skip;
+  withPgBouncer(
+    'through PgBouncer in transaction mode (options ignored): the pooler line says so, the verdict is live',
+    async () => {
+      const bouncer = await startPgBouncer({
+        mode: 'transaction',
+        ignoreStartupParameters: 'extra_float_digits,options',
+      });
+      try {
+        const env = db.env({ USER_ENGINE_LIVE_DSN: bouncer.dsnFor('ue_cli_test') });
+        const run = await runInProcess(['doctor', '--json'], env);
+        const report = JSON.parse(run.stdout) as DoctorReport;
+        expect(report.checks.find((check) => check.name === 'pooler')).toEqual({
+          name: 'pooler',
+          status: 'info',
+          detail: expect.stringContaining('a pooler in transaction mode'),
+        });
+        expect(report.verdict).toBe('live');
+        expect(run.stdout).not.toContain(SENTINEL);
+      } finally {
+        await bouncer.stop();
+      }
     },
     LIVE_TIMEOUT_MS,
   );

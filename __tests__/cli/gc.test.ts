@@ -64,7 +64,13 @@ describeLiveDb('gc against a live server', () => {
         dropped: [],
       });
       expect(dry.report.runs).toEqual([
-        expect.objectContaining({ runId: killed.runId, schemas: killed.schemas, pid: process.pid }),
+        expect.objectContaining({
+          runId: killed.runId,
+          owner: 'postgres',
+          schemas: killed.schemas,
+          pid: process.pid,
+          kept: [],
+        }),
       ]);
       expect(Object.keys(dry.report).sort()).toEqual([
         'command',
@@ -73,6 +79,7 @@ describeLiveDb('gc against a live server', () => {
         'dryRun',
         'redactedDsn',
         'runs',
+        'skipped',
       ]);
       expect(await catalogSnapshot(db)).toEqual(catalog);
       for (const schema of killed.schemas) expect(await schemaExists(db, schema)).toBe(true);
@@ -83,9 +90,10 @@ describeLiveDb('gc against a live server', () => {
       expect(wet.report.dropped).toEqual(killed.schemas);
       for (const schema of killed.schemas) expect(await schemaExists(db, schema)).toBe(false);
       expect(
-        await db.query('SELECT 1 FROM public.user_engine_live_ledger WHERE run_id = $1', [
-          killed.runId,
-        ]),
+        await db.query(
+          'SELECT run_id FROM user_engine_live.runs WHERE run_id = $1 UNION ALL SELECT run_id FROM user_engine_live.schemas WHERE run_id = $1',
+          [killed.runId],
+        ),
       ).toEqual([]);
       // The running run, the provider's tables and the look-alike schemas are untouched.
       expect(await schemaExists(db, running.schemas[0])).toBe(true);
@@ -117,7 +125,7 @@ describeLiveDb('gc against a live server', () => {
 
       const none = await runBuilt(['gc'], db.env());
       expect(none.stdout.trim()).toBe(
-        `gc: no crashed runs in database "ue_cli_test_gc" (${db.dsn.replace(SENTINEL, '***')}); nothing to drop`,
+        `gc: no crashed runs of this role in database "ue_cli_test_gc" (${db.dsn.replace(SENTINEL, '***')}); nothing to drop`,
       );
       for (const run of [dry, wet, none]) expect(run.stdout + run.stderr).not.toContain(SENTINEL);
     },

@@ -17,7 +17,6 @@ const RESULTS: RunResultsLike = {
 const STATE = {
   runId: 'abcdefghij',
   driver: 'pg' as const,
-  ledgerSchema: 'public',
   serverVersion: '15.4',
   redactedDsn: 'postgres://u:***@db.example:5432/ci',
 };

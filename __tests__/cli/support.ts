@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { dropDatabase, recreateDatabase } from '../support/admin-db';
+import { secretFor } from '../support/sentinel';
 import { createConnection } from '../../src/driver/create-connection';
 import type { Connection } from '../../src/driver/port';
 import { beginRun, ensureWorkerSchema } from '../../src/live/bootstrap';
@@ -20,8 +21,11 @@ export const REPO = path.resolve(__dirname, '..', '..');
 export const DIST_MAIN = path.join(REPO, 'dist', 'cli', 'main.js');
 export const BIN = path.join(REPO, 'bin', 'user-engine-live.js');
 
-/** Never printed by the CLI, whatever the DSN around it (trust auth ignores it). */
-export const SENTINEL = 's3nt1nel-CLI-pw7';
+/**
+ * Never printed by the CLI, whatever the DSN around it: trust auth ignores it; a server with
+ * password auth gets its real password here (see secretFor).
+ */
+export const SENTINEL = secretFor('s3nt1nel-CLI-pw7');
 
 let emptyDir: string | undefined;
 
@@ -196,15 +200,15 @@ export async function catalogSnapshot(
 export interface StartedRun {
   runId: string;
   schemas: string[];
-  /** The admin session holding the run lock; closing it without endRun = a crash. */
+  /** The run's admin connection (its lease is long enough for any test here). */
   admin: Connection;
 }
 
-/** Begins a run on its own single-session connection and creates `workers` worker schemas. */
+/** Begins a run on its own connection and creates `workers` worker schemas. */
 export async function startRun(dsn: string, workers: number): Promise<StartedRun> {
   const runId = newRunId();
   const admin = await createConnection(dsn, { max: 1 });
-  const { ledgerSchema } = await beginRun(admin, { runId });
+  await beginRun(admin, { runId, leaseMs: 600_000 });
   const schemas: string[] = [];
   for (let worker = 1; worker <= workers; worker++) {
     const schema = await ensureWorkerSchema(admin, {
@@ -212,7 +216,6 @@ export async function startRun(dsn: string, workers: number): Promise<StartedRun
       workerId: worker,
       host: hostname(),
       pid: process.pid,
-      ledgerSchema,
     });
     await admin.query(`CREATE TABLE "${schema}".user_engine_users (id int)`);
     schemas.push(schema);
@@ -220,9 +223,16 @@ export async function startRun(dsn: string, workers: number): Promise<StartedRun
   return { runId, schemas, admin };
 }
 
-/** A run killed before its teardown: the session holding its lock is gone, no endRun. */
+/**
+ * A run killed an hour ago, before its teardown: no endRun, and its lease (which nothing renews
+ * any more) expired long before any grace period ends.
+ */
 export async function crashedRun(dsn: string, workers: number): Promise<StartedRun> {
   const run = await startRun(dsn, workers);
+  await run.admin.query(
+    `UPDATE user_engine_live.runs SET lease_expires_at = now() - interval '1 hour' WHERE run_id = $1`,
+    [run.runId],
+  );
   await run.admin.close();
   return run;
 }

@@ -1,5 +1,8 @@
-import { createConnection, DriverMissingError, loadDriver } from '../../src/driver';
-import type { DriverLoader, DriverName } from '../../src/driver';
+// The loader is internal (not exported from ./driver): imported from its own modules.
+import { DriverMissingError } from '../../src/driver';
+import type { DriverName } from '../../src/driver';
+import { createConnection } from '../../src/driver/create-connection';
+import { loadDriver, type DriverLoader } from '../../src/driver/load-driver';
 
 /** A loader over a fake node_modules holding only `installed`; records what it loaded. */
 function fakeLoader(installed: DriverName[]): DriverLoader & { loaded: string[] } {

@@ -14,8 +14,6 @@ import {
 } from '../support/pgbouncer';
 
 const DATABASE = 'ue_drv_pool';
-/** The usual pooled setting: the `options` startup packet is dropped. */
-const IGNORED = 'extra_float_digits,options';
 const describePooler = LIVE_DSN && pgBouncerBinary() ? describe : describe.skip;
 
 /** The live DSN pointed at `database` on the same server. */
@@ -86,6 +84,7 @@ describePooler('schema and settings binding behind PgBouncer (live)', () => {
   let admin: BoundConnection;
   let setup: BoundConnection;
   const bouncers = new Map<PoolMode, PgBouncer>();
+  let refusing: PgBouncer | undefined;
 
   beforeAll(async () => {
     admin = await createConnection(liveDsn(), { driver: 'pg', max: 1 });
@@ -101,18 +100,28 @@ describePooler('schema and settings binding behind PgBouncer (live)', () => {
       CREATE SCHEMA ue_drv_b; CREATE TABLE ue_drv_b.whose (owner text); INSERT INTO ue_drv_b.whose VALUES ('b');
       CREATE TABLE ue_drv_b.whose_log (owner text, n int)`);
     // Two server sessions for the four clients' pools: they must share them.
+    const ignoreStartupParameters = 'extra_float_digits,options';
+    // In front of the server the live DSN names (the embedded one of `npm test` has its own port).
+    const upstreamPort = Number(new URL(liveDsn()).port || 5432);
     bouncers.set(
       'transaction',
-      await startPgBouncer({ mode: 'transaction', poolSize: 2, ignoreStartupParameters: IGNORED }),
+      await startPgBouncer({
+        mode: 'transaction',
+        ignoreStartupParameters,
+        poolSize: 2,
+        upstreamPort,
+      }),
     );
     bouncers.set(
       'session',
-      await startPgBouncer({ mode: 'session', poolSize: 8, ignoreStartupParameters: IGNORED }),
+      await startPgBouncer({ mode: 'session', ignoreStartupParameters, poolSize: 8, upstreamPort }),
     );
+    // As PgBouncer ships: an `options` startup parameter is refused outright.
+    refusing = await startPgBouncer({ mode: 'transaction', poolSize: 2 });
   }, 30_000);
 
   afterAll(async () => {
-    await Promise.all([...bouncers.values()].map((bouncer) => bouncer.stop()));
+    await Promise.all([...bouncers.values(), refusing].map((bouncer) => bouncer?.stop()));
     await setup?.close();
     await admin?.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
     await admin?.close();
@@ -168,6 +177,49 @@ describePooler('schema and settings binding behind PgBouncer (live)', () => {
       },
       60_000,
     );
+
+    test('a pooler that refuses the options parameter: connected without it, bound per transaction', async () => {
+      const dsn = (refusing as PgBouncer).dsnFor(DATABASE);
+      const a = await bound(dsn, driver, 'a');
+      const b = await bound(dsn, driver, 'b');
+      try {
+        expect(a.topology).toMatchObject({
+          pooler: 'detected',
+          startupOptions: 'refused',
+          binding: 'per-transaction',
+        });
+        const [seenA, seenB] = await Promise.all([workload(a, 'a'), workload(b, 'b')]);
+        expectBoundTo(seenA, 'a');
+        expectBoundTo(seenB, 'b');
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    }, 60_000);
+
+    test("the DSN's own options are bound per transaction too", async () => {
+      const url = new URL(bouncers.get('transaction')!.dsnFor(DATABASE));
+      url.searchParams.set('options', '-c work_mem=3MB -c lock_timeout=4s');
+      const c = await createConnection(url.toString(), {
+        driver,
+        max: 2,
+        sessionSettings: { lock_timeout: '5s' },
+      });
+      try {
+        expect(c.topology.binding).toBe('per-transaction');
+        const rows = await Promise.all(
+          Array.from({ length: 6 }, () =>
+            c.query<{ wm: string; lt: string }>(
+              "SELECT current_setting('work_mem') AS wm, current_setting('lock_timeout') AS lt",
+            ),
+          ),
+        );
+        // The options win over a name the DSN sets too.
+        for (const r of rows) expect(r.rows[0]).toEqual({ wm: '3MB', lt: '5s' });
+      } finally {
+        await c.close();
+      }
+    });
 
     test('transaction mode: statementTimeoutMs still bounds a lone statement and a transaction', async () => {
       const a = await bound(bouncers.get('transaction')!.dsnFor(DATABASE), driver, 'a');

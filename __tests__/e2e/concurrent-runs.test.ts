@@ -32,11 +32,11 @@ describeWithDatabase('two live runs at once', () => {
     const started = [prepareProject('provider'), prepareProject('provider')].map((project) =>
       startJest(project, { env: db.liveEnv(), args: ['--maxWorkers=2'], timeoutMs: 170_000 }),
     );
-    // While both run, the ledger holds two distinct run ids.
+    // While both run, the ledger holds two runs with valid leases.
     let runIdsSeen = 0;
     const watch = setInterval(() => {
       db.query<{ n: number }>(
-        `SELECT count(DISTINCT run_id)::int AS n FROM public.user_engine_live_ledger`,
+        `SELECT count(*)::int AS n FROM user_engine_live.runs WHERE lease_expires_at > now()`,
       ).then(
         ([row]) => (runIdsSeen = Math.max(runIdsSeen, row.n)),
         () => undefined,

@@ -35,7 +35,7 @@ describeWithDatabase('recovery after a killed run', () => {
     const project = prepareProject('provider');
     const marker = path.join(project, 'hang-marker.txt');
     const doomed = startJest(project, {
-      env: db.liveEnv({ E2E_HANG_MARKER: marker }),
+      env: db.liveEnv({ E2E_HANG_MARKER: marker, E2E_LEASE_MS: '5000' }),
       args: ['--maxWorkers=2'],
       timeoutMs: 170_000,
     });
@@ -55,9 +55,11 @@ describeWithDatabase('recovery after a killed run', () => {
     expect(workerSchemas(orphaned.runSchemas).length).toBeGreaterThan(0);
     expect(orphaned.ledgerRows).toBeGreaterThanOrEqual(orphaned.runSchemas.length);
     expect(orphaned.backends).toBe(0);
+    // Its lease (5 s) runs out; the next run (same 5 s grace) collects it once 10 s have passed.
+    await new Promise((resolve) => setTimeout(resolve, 10_500));
 
     const next = await runJest(prepareProject('provider'), {
-      env: db.liveEnv(),
+      env: db.liveEnv({ E2E_LEASE_MS: '5000' }),
       args: ['--maxWorkers=2'],
       timeoutMs: 150_000,
     });

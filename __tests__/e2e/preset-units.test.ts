@@ -10,6 +10,8 @@ import { DatabaseError } from '../../src/driver/errors';
 import type { Connection, QueryParam } from '../../src/driver/port';
 import { describeLive, LiveSkippedError } from '../../src/index';
 import type { LiveContext } from '../../src/jest/live-context';
+import { LiveRequiredError } from '../../src/jest/live-required-error';
+import { liveTestCount } from '../../src/jest/live-test-count';
 import { adoptError, adoptValue, bridgeConnection } from '../../src/jest/realm';
 import { checkServer, MIN_SERVER_VERSION_NUM } from '../../src/live/server-check';
 import { resolveStoreFactory } from '../../src/live/store-factory-path';
@@ -130,20 +132,51 @@ describe('describeLive', () => {
     skip(name: string, fn: Block): void;
   }
 
-  function withFakeDescribe(live: unknown, body: () => void): string[] {
+  interface FakeSandbox {
+    /** USER_ENGINE_LIVE_REQUIRED as the test file would see it (default: unset). */
+    required?: string;
+    /** The run state globalSetup leaves for a live run (default: none). */
+    runState?: string;
+    /** What `expect.getState().testPath` says. */
+    testPath?: string;
+  }
+
+  /**
+   * Runs `body` with fake `describe`, `beforeEach` and `expect` globals and the given live global
+   * and environment; the fakes record their calls (hooks run at once, as if a test started).
+   */
+  function withFakeDescribe(live: unknown, body: () => void, sandbox: FakeSandbox = {}): string[] {
     const calls: string[] = [];
     const fake = Object.assign((name: string, fn: Block) => (calls.push(`run ${name}`), fn()), {
       skip: (name: string, fn: Block) => (calls.push(`skip ${name}`), fn()),
     }) as FakeDescribe;
-    const holder = globalThis as unknown as { describe: unknown; userEngineLive: unknown };
-    const saved = { describe: holder.describe, live: holder.userEngineLive };
-    holder.describe = fake;
-    holder.userEngineLive = live;
+    const fakeBeforeEach = (fn: () => void) => (calls.push('beforeEach'), fn());
+    const fakeExpect = { getState: () => ({ testPath: sandbox.testPath }) };
+    const holder = globalThis as unknown as Record<string, unknown>;
+    const keys = ['describe', 'beforeEach', 'expect', 'userEngineLive'] as const;
+    const saved = keys.map((key) => holder[key]);
+    const savedEnv = {
+      required: process.env.USER_ENGINE_LIVE_REQUIRED,
+      run: process.env.USER_ENGINE_LIVE_RUN,
+    };
+    const setEnv = (name: string, value: string | undefined) => {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    };
+    setEnv('USER_ENGINE_LIVE_REQUIRED', sandbox.required);
+    setEnv('USER_ENGINE_LIVE_RUN', sandbox.runState);
+    Object.assign(holder, {
+      describe: fake,
+      beforeEach: fakeBeforeEach,
+      expect: fakeExpect,
+      userEngineLive: live,
+    });
     try {
       body();
     } finally {
-      holder.describe = saved.describe;
-      holder.userEngineLive = saved.live;
+      keys.forEach((key, i) => (holder[key] = saved[i]));
+      setEnv('USER_ENGINE_LIVE_REQUIRED', savedEnv.required);
+      setEnv('USER_ENGINE_LIVE_RUN', savedEnv.run);
     }
     return calls;
   }
@@ -167,12 +200,87 @@ describe('describeLive', () => {
     expect(() => standIn!.store).toThrow(/preset "@user-engine\/jest-live"/);
   });
 
-  test('live on: a plain describe fed with the live context', () => {
+  test('live on: a plain describe fed with the live context, counting its tests', () => {
     const live = { enabled: true, schema: 'user_engine_live_abc_1' };
     let seen: unknown;
+    const before = liveTestCount(globalThis);
     const calls = withFakeDescribe(live, () => describeLive('block', (l) => (seen = l)));
-    expect(calls).toEqual(['run block']);
+    // The block's first hook counts each test that starts live (the fake runs it once).
+    expect(calls).toEqual(['run block', 'beforeEach']);
     expect(seen).toBe(live);
+    expect(liveTestCount(globalThis)).toBe(before + 1);
+  });
+
+  describe('USER_ENGINE_LIVE_REQUIRED=1 and no live context', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ue-docblock-'));
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = (name: string, text: string) => {
+      fs.writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    const thrown = (sandbox: FakeSandbox, live?: unknown): LiveRequiredError => {
+      let error: unknown;
+      const calls = withFakeDescribe(
+        live,
+        () => {
+          try {
+            describeLive('block', () => undefined);
+          } catch (caught) {
+            error = caught;
+          }
+        },
+        { required: '1', ...sandbox },
+      );
+      expect(calls).toEqual([]); // nothing declared: the file fails instead
+      expect(error).toBeInstanceOf(LiveRequiredError);
+      return error as LiveRequiredError;
+    };
+
+    test('a @jest-environment docblock is named as the cause', () => {
+      const testPath = file('a.test.js', '/**\n * @jest-environment node\n */\ntest();\n');
+      const error = thrown({ testPath, runState: '{}' });
+      expect(error.code).toBe('live_environment_inactive');
+      expect(error.envVar).toBe('USER_ENGINE_LIVE_REQUIRED');
+      expect(error.message).toContain(`describeLive("block") in ${testPath}`);
+      expect(error.message).toContain('docblock `@jest-environment node`');
+    });
+
+    test('a /* */ leading comment counts as a docblock, a later one does not', () => {
+      const plain = file('b.test.js', '/* @jest-environment jsdom */\n');
+      expect(thrown({ testPath: plain }).message).toContain('`@jest-environment jsdom`');
+      const late = file('c.test.js', 'test();\n/** @jest-environment node */\n');
+      expect(thrown({ testPath: late }).message).not.toContain('@jest-environment node');
+    });
+
+    test('a live run without this file in the preset environment: the testEnvironment setting', () => {
+      const error = thrown({ runState: '{"runId":"x"}' });
+      expect(error.message).toContain("runs in a test environment other than the preset's");
+      expect(error.message).toContain('Fix: remove `testEnvironment`');
+    });
+
+    test('no live run at all: the preset is not in use', () => {
+      const error = thrown({ testPath: path.join(dir, 'missing.test.js') });
+      expect(error.message).toContain("the preset's test environment is not active here");
+      expect(error.message).toContain("Fix: add `preset: '@user-engine/jest-live'`");
+    });
+
+    test('REQUIRED off (or malformed, which fails the run elsewhere): silent skip', () => {
+      for (const required of [undefined, '0', 'false', 'yes']) {
+        const calls = withFakeDescribe(undefined, () => describeLive('block', () => undefined), {
+          required,
+        });
+        expect(calls).toEqual(['skip block']);
+      }
+    });
+
+    test('a disabled live context (the preset skipping) is never escalated here', () => {
+      const calls = withFakeDescribe(
+        { enabled: false, reason: 'USER_ENGINE_LIVE_DSN is not set' },
+        () => describeLive('block', () => undefined),
+        { required: '1' },
+      );
+      expect(calls).toEqual(['skip block']);
+    });
   });
 
   test('importing the entry point loads no driver and no store', () => {

@@ -8,7 +8,9 @@ import { createConnection, quoteIdentifier, type Connection } from '../../src/dr
 import { beginRun, collectCrashedRuns, endRun, ensureWorkerSchema } from '../../src/live/bootstrap';
 import { LockTimeoutError } from '../../src/live/errors';
 import { applicationName, newRunId, workerSchemaName } from '../../src/live/isolation';
-import { isAdvisoryLockHeld, ledgerLockKey, runLockKey } from '../../src/live/ledger';
+import { LEDGER_SCHEMA } from '../../src/live/ledger';
+import { leaseStatus } from '../../src/live/lease';
+import { ledgerLockKey } from '../../src/live/lock-keys';
 import { resetWorkerSchema } from '../../src/live/reset';
 import { PostgresUserEngineStore } from '../../src/store/postgres/postgres-store';
 import {
@@ -24,7 +26,8 @@ jest.setTimeout(30_000);
 
 const LOCK_TIMEOUT_MS = 500;
 const BOUND_MS = LOCK_TIMEOUT_MS + 1000;
-const LEDGER = '"public"."user_engine_live_ledger"';
+const RUNS = '"user_engine_live"."runs"';
+const SCHEMAS = '"user_engine_live"."schemas"';
 
 describeWithDatabase('lock contention during bootstrap, teardown and reset', () => {
   let db: FaultsDatabase;
@@ -43,12 +46,11 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     await db?.drop();
   });
 
-  /** A dedicated one-session admin connection, as the preset opens for a run. */
-  async function admin(runId: string, schema?: string): Promise<Connection> {
+  /** An admin pool, as the preset opens for a run. */
+  async function admin(runId: string): Promise<Connection> {
     const connection = await createConnection(db.dsn, {
-      max: 1,
+      max: 2,
       applicationName: applicationName(runId),
-      ...(schema ? { schema } : {}),
     });
     connections.push(connection);
     return connection;
@@ -64,20 +66,27 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     return rows[0].pid;
   }
 
-  /** Starts a run with one worker schema; `crash` closes its admin session (lock released). */
+  /** Starts a run with one worker schema; `crash`: no heartbeat, its 1 s lease runs out. */
   async function runWithSchema(crash: boolean): Promise<{ runId: string; schema: string }> {
     const runId = newRunId();
     const connection = await admin(runId);
-    await beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS });
+    await beginRun(connection, {
+      runId,
+      lockTimeoutMs: LOCK_TIMEOUT_MS,
+      leaseMs: crash ? 1000 : 600_000,
+    });
     const schema = await ensureWorkerSchema(connection, {
       runId,
       workerId: 1,
       host: 'ci-box-7',
       pid: 4242,
-      ledgerSchema: 'public',
     });
     await connection.query(`CREATE TABLE ${quoteIdentifier(schema)}.t (k int)`);
-    if (crash) await connection.close();
+    if (crash) {
+      await connection.close();
+      // Expired, and past the 1 s grace the next run (leaseMs 1000) gives it.
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+    }
     return { runId, schema };
   }
 
@@ -99,7 +108,7 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     const pid = await holder(
       applicationName(other.runId),
       'BEGIN',
-      'LOCK TABLE public.user_engine_live_ledger IN ACCESS EXCLUSIVE MODE',
+      `LOCK TABLE ${RUNS} IN ACCESS EXCLUSIVE MODE`,
     );
     const runId = newRunId();
     const connection = await admin(runId);
@@ -107,12 +116,12 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
       'beginRun, ledger held by a live run',
       beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS }),
     );
-    expect(error.message).toContain(`the ledger table ${LEDGER}`);
+    expect(error.message).toContain(`the ledger table ${RUNS}`);
     expect(error.message).toContain(`live run ${other.runId}`);
     expect(error.message).toContain(`backend pid ${pid}`);
-    // Nothing half-done: this run's lock is released again, so it can simply be retried.
-    expect(await isAdvisoryLockHeld(connection, runLockKey(runId))).toBe(false);
     await holders.pop()?.end();
+    // Nothing half-done: this run has no row, so it can simply be retried.
+    expect(await leaseStatus(connection, runId)).toBe('gone');
     await expect(beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS })).resolves.toEqual(
       expect.objectContaining({ runId }),
     );
@@ -122,11 +131,7 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     const runId = newRunId();
     const connection = await admin(runId);
     await beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS });
-    const pid = await holder(
-      'ops-console',
-      'BEGIN',
-      'LOCK TABLE public.user_engine_live_ledger IN SHARE MODE',
-    );
+    const pid = await holder('ops-console', 'BEGIN', `LOCK TABLE ${SCHEMAS} IN SHARE MODE`);
     const error = await expectLockTimeout(
       'ensureWorkerSchema, ledger held',
       ensureWorkerSchema(connection, {
@@ -134,11 +139,10 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
         workerId: 3,
         host: 'h',
         pid: 1,
-        ledgerSchema: 'public',
         lockTimeoutMs: LOCK_TIMEOUT_MS,
       }),
     );
-    expect(error.message).toContain(`the ledger table ${LEDGER}`);
+    expect(error.message).toContain(`the ledger table ${SCHEMAS}`);
     expect(error.message).toContain(`backend pid ${pid} (application_name "ops-console"`);
     // The transaction rolled back: neither a ledger row nor the schema exists.
     const schema = workerSchemaName(runId, 3);
@@ -156,22 +160,24 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     const connection = await admin(runId);
     const error = await expectLockTimeout(
       'beginRun, crashed run schema in use',
-      beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS }),
+      beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS, leaseMs: 1000 }),
     );
     expect(error.message).toContain(`schema "${crashed.schema}"`);
     expect(error.message).toContain(`backend pid ${pid} (application_name "stray-psql"`);
     // Rolled back as a whole: the crashed run's ledger row is still there for the next try.
     expect(
-      await db.query('SELECT schema_name FROM public.user_engine_live_ledger WHERE run_id = $1', [
-        crashed.runId,
-      ]),
+      await db.query(`SELECT schema_name FROM ${SCHEMAS} WHERE run_id = $1`, [crashed.runId]),
     ).toEqual([{ schema_name: crashed.schema }]);
     await holders.pop()?.end();
-    const retry = await beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS });
+    const retry = await beginRun(connection, {
+      runId: newRunId(),
+      lockTimeoutMs: LOCK_TIMEOUT_MS,
+      leaseMs: 1000,
+    });
     expect(retry.collected).toContain(crashed.schema);
   });
 
-  test('endRun while its own worker left a transaction open: bounded, names the run; the lock is still released', async () => {
+  test('endRun while its own worker left a transaction open: bounded, names the run; the lease still ends', async () => {
     const runId = newRunId();
     const connection = await admin(runId);
     await beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS });
@@ -180,7 +186,6 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
       workerId: 1,
       host: 'h',
       pid: 1,
-      ledgerSchema: 'public',
     });
     await connection.query(`CREATE TABLE ${quoteIdentifier(schema)}.t (k int)`);
     const pid = await holder(
@@ -190,13 +195,13 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     );
     const error = await expectLockTimeout(
       'endRun, own schema in use',
-      endRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS, ledgerSchema: 'public' }),
+      endRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS }),
     );
     expect(error.message).toContain(`schema "${schema}"`);
     expect(error.message).toContain(`live run ${runId}`);
     expect(error.message).toContain(`backend pid ${pid}`);
-    // The run counts as crashed now, so the next collection drops the schema once it is free.
-    expect(await isAdvisoryLockHeld(connection, runLockKey(runId))).toBe(false);
+    // The run's lease ended, so the next collection drops the schema once it is free.
+    expect(await leaseStatus(connection, runId)).toBe('expired');
     await holders.pop()?.end();
     const { runs } = await collectCrashedRuns(connection, { lockTimeoutMs: LOCK_TIMEOUT_MS });
     expect(runs.map((r) => r.runId)).toContain(runId);
@@ -212,7 +217,6 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
       workerId: 2,
       host: 'h',
       pid: 1,
-      ledgerSchema: 'public',
     });
     const bound = await createConnection(db.dsn, { max: 1, schema });
     connections.push(bound);
@@ -231,19 +235,19 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     expect(error.message).toContain(`backend pid ${pid}`);
     await holders.pop()?.end();
     await resetWorkerSchema(bound, schema, { lockTimeoutMs: LOCK_TIMEOUT_MS });
-    await endRun(connection, { runId, ledgerSchema: 'public' });
+    await endRun(connection, { runId });
   });
 
-  test('first run on a schema while another holds the ledger-creation lock: bounded, names it', async () => {
-    await db.query('CREATE SCHEMA faults_fresh');
+  test('first run on a database while another holds the ledger-creation lock: bounded, names it', async () => {
+    await db.query(`DROP SCHEMA IF EXISTS ${LEDGER_SCHEMA} CASCADE`);
     const other = newRunId();
-    const key = ledgerLockKey('faults_fresh');
+    const key = ledgerLockKey(LEDGER_SCHEMA);
     const pid = await holder(
       applicationName(other),
       `SELECT pg_advisory_lock(${key.namespace}, ${key.key})`,
     );
     const runId = newRunId();
-    const connection = await admin(runId, 'faults_fresh');
+    const connection = await admin(runId);
     const error = await expectLockTimeout(
       'beginRun, ledger creation lock held',
       beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS }),
@@ -251,5 +255,9 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     expect(error.message).toContain('ledger creation (advisory lock');
     expect(error.message).toContain(`live run ${other}`);
     expect(error.message).toContain(`backend pid ${pid}`);
+    // Nothing was created while waiting.
+    expect(
+      await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [LEDGER_SCHEMA]),
+    ).toEqual([]);
   });
 });

@@ -154,7 +154,7 @@ describeWithDatabase('a live run whose server cannot be had', () => {
     try {
       // The ledger exists since the baseline runs.
       await holder.query('BEGIN');
-      await holder.query('LOCK TABLE public.user_engine_live_ledger IN ACCESS EXCLUSIVE MODE');
+      await holder.query('LOCK TABLE user_engine_live.runs IN ACCESS EXCLUSIVE MODE');
       const { rows } = await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       const bound = baselineMs + PRESET_LOCK_TIMEOUT_MS + GRACE_MS + JITTER_MS;
       const log = path.join(project, 'bodies-ledger-lock.log');
@@ -164,7 +164,7 @@ describeWithDatabase('a live run whose server cannot be had', () => {
       );
       const failed = expectFailedClosed(run, bound, log);
       expect(failed.stderr).toContain(
-        'waiting for a lock on the ledger table "public"."user_engine_live_ledger"',
+        'waiting for a lock on the ledger table "user_engine_live"."runs"',
       );
       expect(failed.stderr).toContain(`live run zzzzzzzzz9`);
       expect(failed.stderr).toContain(`backend pid ${rows[0].pid}`);

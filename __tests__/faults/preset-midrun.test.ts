@@ -36,6 +36,11 @@ const GRACE_MS = 1000;
 /** Long enough for the fault to land mid-statement, short enough for its backend to end soon. */
 const PARK_SECONDS = '2';
 const DRIVERS = ['pg', 'postgres'] as const;
+/**
+ * The runs' lease: a run that dies mid-test stops renewing it, and the next run (same lease, so
+ * the same grace) collects its schemas once it has been expired that long.
+ */
+const LEASE_MS = 4000;
 
 interface Finished {
   run: JestRun | undefined;
@@ -100,7 +105,9 @@ describeWithDatabase('faults in the middle of a live run', () => {
       tests: { 'park.test.js': PARKING_TEST },
       config: {
         testTimeout: 30_000,
-        testEnvironmentOptions: { userEngineLive: { connectTimeoutMs: 1000, ...options } },
+        testEnvironmentOptions: {
+          userEngineLive: { connectTimeoutMs: 1000, leaseMs: LEASE_MS, ...options },
+        },
       },
     });
   }
@@ -144,9 +151,15 @@ describeWithDatabase('faults in the middle of a live run', () => {
   /** The next ordinary run (direct, no proxy) passes and leaves nothing of either run behind. */
   async function expectNextRunCleansUp(): Promise<void> {
     proxy.cut();
-    const next = await runJest(faultsProject({ tests: { 'quick.test.js': QUICK_TEST } }), {
-      env: db.liveEnv(),
-    });
+    // The dead run renewed its lease at the latest when it died: expiry plus grace, and a margin.
+    await new Promise((resolve) => setTimeout(resolve, 2 * LEASE_MS + 500));
+    const next = await runJest(
+      faultsProject({
+        tests: { 'quick.test.js': QUICK_TEST },
+        config: { testEnvironmentOptions: { userEngineLive: { leaseMs: LEASE_MS } } },
+      }),
+      { env: db.liveEnv() },
+    );
     if (next.code !== 0) throw new Error(describeRun(next));
     expect(await db.leftovers(5000)).toEqual({ runSchemas: [], ledgerRows: 0, backends: 0 });
     expect(await db.canarySnapshot()).toBe(canaries);
@@ -202,6 +215,7 @@ describeWithDatabase('faults in the middle of a live run', () => {
   test('Ctrl-C (SIGINT to the process group) mid-run: Jest stops at once, and the next run drops what it left', async () => {
     const project = faultsProject({
       tests: { 'park.test.js': PARKING_TEST, 'quick.test.js': QUICK_TEST },
+      config: { testEnvironmentOptions: { userEngineLive: { leaseMs: LEASE_MS } } },
     });
     const marker = path.join(project, 'parked.marker');
     const started = startJest(project, {
@@ -222,7 +236,7 @@ describeWithDatabase('faults in the middle of a live run', () => {
     if (!run) throw new Error(`Jest did not stop after SIGINT: ${killed}`);
     expect(exitMs).toBeLessThanOrEqual(EXIT_AFTER_CUT_MS);
     // Teardown does not run on SIGINT (Jest has no handler): the schemas wait for the next run,
-    // but no session of the interrupted run survives it, so its lock is free.
+    // which collects them once the interrupted run's lease has expired (no session survives).
     expect(after.backends).toBe(0);
     await expectNextRunCleansUp();
   });

@@ -11,7 +11,13 @@ import * as ts from 'typescript';
 
 const SRC = path.resolve(__dirname, '..', '..', 'src');
 
-const QUOTERS = new Set(['quoteIdent', 'quoteIdentifier', 'qualifiedName', 'escapeIdentifier']);
+const QUOTERS = new Set([
+  'quoteIdent',
+  'quoteIdentifier',
+  'quoteLiteral',
+  'qualifiedName',
+  'escapeIdentifier',
+]);
 
 /** Text that starts an SQL statement (upper case, as this code base writes SQL). */
 const STATEMENT_START =
@@ -27,9 +33,25 @@ const SQL_SINKS = new Set(['query', 'unsafe']);
 const ALLOWED: Record<string, string> = {
   'driver/pg-adapter.ts: name': 'savepoint name `ue_sp_<counter>`, generated',
   'driver/postgres-js-adapter.ts: name': 'savepoint name `s<counter>_ue`, generated',
+  'driver/pg-adapter.ts: binding.prelude':
+    'setLocalStatements() output: checked GUC names, quoteLiteral values, quoteIdentifier schema',
+  'driver/session-settings.ts: value':
+    'the search_path value: quoteIdentifier(options.schema), built in create-connection.ts',
+  'driver/session-settings.ts: name':
+    'a GUC name matched against GUC_NAME by validateSessionSettings, or search_path/statement_timeout',
   "jest/worker-session.ts: selects.join(', ')":
     'each element is `(SELECT count(*) FROM quoteIdent(schema).quoteIdent(table)) AS <table>`',
   'live/reset.ts: lockTimeoutMs': 'checked to be a positive safe integer by checkStatementArgs',
+  'live/reset.ts: key.namespace': 'resetFunctionLockKey(): a constant int4 namespace',
+  'live/reset.ts: key.key': 'resetFunctionLockKey(): a 31-bit integer hash',
+  "live/reset.ts: leaseGuard(schema).join('\\n')":
+    'constant PL/pgSQL, the constant RUNS (qualifiedName) and the [a-z0-9]{10} run id of a checked run schema',
+  "live/schema-drop.ts: relations.map((r) => r.name).join(', ')":
+    "each name is format('%I.%I', nspname, relname) computed by the server: quoted identifiers",
+  'live/ledger-identity.ts: object.slice(6)':
+    'message text for a human (never executed): `"schema"."table"` built with quoteIdent',
+  'live/ledger-identity.ts: p':
+    'message text for a human (never executed): privilege names and quoteIdent-ed objects',
   'live/reset.ts: t': 'an element of managedTables(schema): qualifiedName of a checked run schema',
   'live/reset.ts: rows': 'count subqueries over managedTables(schema) and a numeric constant',
   "live/reset.ts: managedTables(schema).join(', ')": 'qualifiedName of each managed table',

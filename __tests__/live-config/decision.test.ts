@@ -102,6 +102,8 @@ describe('a DSN with its acknowledgement', () => {
         connectTimeoutMs: 5000,
         statementTimeoutMs: 30000,
         keepSchemas: false,
+        leaseMs: 30000,
+        heartbeatMs: 5000,
       },
       target: {
         dsn: DSN,
@@ -232,6 +234,8 @@ describe('embedded', () => {
         connectTimeoutMs: 5000,
         statementTimeoutMs: 30000,
         keepSchemas: false,
+        leaseMs: 30000,
+        heartbeatMs: 5000,
       },
     });
   });
@@ -341,6 +345,8 @@ describe('testEnvironmentOptions.userEngineLive', () => {
     connectTimeoutMs: 5000,
     statementTimeoutMs: 30000,
     keepSchemas: false,
+    leaseMs: 30000,
+    heartbeatMs: 5000,
   };
 
   test.each([
@@ -360,7 +366,13 @@ describe('testEnvironmentOptions.userEngineLive', () => {
       connectTimeoutMs: 100,
       statementTimeoutMs: 30000,
       keepSchemas: false,
+      leaseMs: 30000,
+      heartbeatMs: 5000,
     });
+    // A short lease brings the default heartbeat down to a third of it.
+    expect(
+      expectLive(decideLive(env, { userEngineLive: { leaseMs: 3000 } })).options,
+    ).toMatchObject({ leaseMs: 3000, heartbeatMs: 1000 });
     const more = { userEngineLive: { connectTimeoutMs: 600000, keepSchemas: true } };
     expect(expectLive(decideLive(env, more)).options).toMatchObject({
       connectTimeoutMs: 600000,
@@ -382,6 +394,10 @@ describe('testEnvironmentOptions.userEngineLive', () => {
     ['connectTimeoutMs NaN', `${path}.connectTimeoutMs`, { connectTimeoutMs: NaN }],
     ['keepSchemas a string', `${path}.keepSchemas`, { keepSchemas: 'true' }],
     ['keepSchemas a number', `${path}.keepSchemas`, { keepSchemas: 1 }],
+    ['leaseMs too small', `${path}.leaseMs`, { leaseMs: 999 }],
+    ['leaseMs fractional', `${path}.leaseMs`, { leaseMs: 2000.5 }],
+    ['heartbeatMs above a third of the lease', `${path}.heartbeatMs`, { heartbeatMs: 10001 }],
+    ['heartbeatMs too small', `${path}.heartbeatMs`, { leaseMs: 1000, heartbeatMs: 99 }],
   ])('%s → error naming %s', (_name, at, given) => {
     expectError(decideLive(env, { userEngineLive: given }), 'option_invalid', at);
   });

@@ -13,7 +13,12 @@ import {
   runIdOfSchema,
   workerSchemaName,
 } from '../../src/live/isolation';
-import { lockKeyOf, runLockKey, schemaLockKey, ledgerLockKey } from '../../src/live/ledger';
+import {
+  ledgerLockKey,
+  lockKeyOf,
+  resetFunctionLockKey,
+  schemaLockKey,
+} from '../../src/live/lock-keys';
 
 describe('run ids', () => {
   it('are 10 characters of [a-z0-9] and do not repeat', () => {
@@ -208,9 +213,9 @@ describe('application names and lock keys', () => {
       }),
     );
     const namespaces = new Set([
-      runLockKey('abcdefghij').namespace,
+      resetFunctionLockKey('x').namespace,
       schemaLockKey('x').namespace,
-      ledgerLockKey('public').namespace,
+      ledgerLockKey('user_engine_live').namespace,
     ]);
     expect(namespaces.size).toBe(3);
     for (const ns of namespaces) expect(ns).toBeLessThanOrEqual(0x7fffffff);

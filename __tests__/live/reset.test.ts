@@ -53,9 +53,16 @@ describe('resetWorkerSchema refuses what is not a run schema (no database needed
     const sql = build('user_engine_live_abcdefghij_1', 5000);
     const named = [...sql.matchAll(/"([^"]+)"\."([^"]+)"/g)].map((m) => `${m[1]}.${m[2]}`);
     const fn = `user_engine_live_abcdefghij_1.${RESET_FUNCTION}`;
-    expect(new Set(named.filter((n) => n !== fn))).toEqual(
+    const lease = 'user_engine_live.runs';
+    expect(new Set(named.filter((n) => n !== fn && n !== lease))).toEqual(
       new Set(MANAGED_TABLES.map((t) => `user_engine_live_abcdefghij_1.${t}`)),
     );
+    // The ledger is only read, for this run's lease.
+    expect(sql.match(/[^\n]*"user_engine_live"\."runs"[^\n]*/g)).toEqual([
+      expect.stringMatching(
+        /IF NOT EXISTS \(SELECT 1 FROM "user_engine_live"\."runs" WHERE run_id = 'abcdefghij' AND lease_expires_at > now\(\)\) THEN/,
+      ),
+    ]);
     // The schema appears only quoted; the function has no dynamic SQL (the DO block must).
     expect(sql.replace(/"[^"]*"/g, '')).not.toMatch(/user_engine_live_/);
     expect(/\bEXECUTE\b/.test(sql)).toBe(dynamic);
@@ -129,10 +136,9 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
     dsn = await privateDatabase('ue_live_reset_test');
     conns.current = opener(dsn);
     probe = await conns.current.open({ max: 2 });
-    // postgres.js for this file-long admin session: pg's pool closes a session idle for 10 s
-    // (idleTimeoutMillis), which would drop the run lock mid-file (see bootstrap.test.ts).
+    // A lease far longer than this file runs: no heartbeat needed.
     admin = await conns.current.open({ max: 1, driver: 'postgres' });
-    await beginRun(admin, { runId });
+    await beginRun(admin, { runId, leaseMs: 600_000 });
     for (const [workerId, target] of [
       [1, schema],
       [2, neighbour],
@@ -142,7 +148,6 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
         workerId,
         host: 'h',
         pid: 1,
-        ledgerSchema: 'public',
       });
       await createManagedTables(target);
     }
@@ -229,13 +234,12 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
   it('a schema not migrated yet (some or no managed tables) is fine', async () => {
     const other = newRunId();
     const a = await conns.current!.open({ max: 1 });
-    await beginRun(a, { runId: other });
+    await beginRun(a, { runId: other, leaseMs: 600_000 });
     const bare = await ensureWorkerSchema(probe, {
       runId: other,
       workerId: 1,
       host: 'h',
       pid: 1,
-      ledgerSchema: 'public',
     });
     await resetWorkerSchema(probe, bare);
     await probe.query(`CREATE TABLE ${qualifiedName(bare, 'user_engine_users')} (id int)`);

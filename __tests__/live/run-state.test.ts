@@ -10,7 +10,6 @@ import {
 const state: LiveRunState = {
   runId: 'abcdefghij',
   driver: 'pg',
-  ledgerSchema: 'public',
   serverVersion: '15.20',
   redactedDsn: 'postgres://app:***@db.example:5432/test',
 };
@@ -27,12 +26,10 @@ describe('run state in one environment variable', () => {
 
   it('keeps optional fields only when given', () => {
     const env: Record<string, string | undefined> = {};
-    const withoutLedger: LiveRunState = { ...state };
-    delete withoutLedger.ledgerSchema;
-    writeRunState(env, { ...withoutLedger, embeddedDsn: 'postgres://u:p@127.0.0.1:6000/x' });
-    const read = readRunState(env);
-    expect(read).toEqual({ ...withoutLedger, embeddedDsn: 'postgres://u:p@127.0.0.1:6000/x' });
-    expect(read && 'ledgerSchema' in read).toBe(false);
+    writeRunState(env, state);
+    expect(readRunState(env) && 'embeddedDsn' in readRunState(env)!).toBe(false);
+    writeRunState(env, { ...state, embeddedDsn: 'postgres://u:p@127.0.0.1:6000/x' });
+    expect(readRunState(env)).toEqual({ ...state, embeddedDsn: 'postgres://u:p@127.0.0.1:6000/x' });
   });
 
   it('never stores a password given by mistake in redactedDsn', () => {
@@ -56,7 +53,7 @@ describe('run state in one environment variable', () => {
       JSON.stringify({ ...state, format: 1, driver: 'mysql' }),
       /driver: expected one of pg, postgres/,
     ],
-    [JSON.stringify({ ...state, format: 1, ledgerSchema: '' }), /ledgerSchema/],
+    [JSON.stringify({ ...state, format: 1, embeddedDsn: '' }), /embeddedDsn/],
   ])('rejects %s naming the variable', (raw, message) => {
     const read = () => readRunState({ [RUN_STATE_ENV]: raw });
     expect(read).toThrow(InvalidRunStateError);

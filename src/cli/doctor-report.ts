@@ -16,12 +16,17 @@ export type CheckName =
   | 'embedded-postgres'
   | 'os-user'
   | 'connect'
+  | 'pooler'
   | 'server-version'
   | 'database'
-  | 'create-privilege'
   | 'advisory-locks'
+  | 'create-privilege'
+  | 'read-only'
+  | 'encoding'
   | 'ledger'
-  | 'reset-plan';
+  | 'session-settings'
+  | 'reset-plan'
+  | 'cleanup';
 
 export interface Check {
   name: CheckName;
@@ -54,23 +59,28 @@ export interface ServerInfo {
   versionNum: number;
   database: string;
   currentUser: string;
-  /** Where the run ledger lives (`current_schema()`); null when search_path names no schema. */
+  /** `current_schema()` of the session; null when search_path names no existing schema. */
   currentSchema: string | null;
 }
 
 export interface LedgerInfo {
-  /** Qualified name, e.g. `public.user_engine_live_ledger`. */
-  table: string;
-  present: boolean;
+  /** The ledger's schema, always `user_engine_live`. */
+  schema: string;
+  /** `absent` (the first run creates it), `ours`, or `foreign` (a run would refuse to start). */
+  state: 'absent' | 'ours' | 'foreign';
+  /** Role owning the schema, null when absent. */
+  owner: string | null;
 }
 
 export interface PlanEntryJson {
   /**
    * `drop-schema`: a crashed run's schema the next run (or `gc`) drops; `empty-tables`: a live
-   * run's schema whose managed tables are emptied between test files; `leave-alone`: a
+   * run's schema whose managed tables are emptied between test files; `keep-schema`: a crashed
+   * run's schema kept because objects outside it depend on it; `skip-schema`: a crashed run's
+   * schema of a role the current one cannot act for; `leave-alone`: a
    * `user_engine_*` object no cleanup touches.
    */
-  action: 'drop-schema' | 'empty-tables' | 'leave-alone';
+  action: 'drop-schema' | 'empty-tables' | 'keep-schema' | 'skip-schema' | 'leave-alone';
   /** Schema name, or qualified quoted name for what is left alone. */
   object: string;
   reason: string;

@@ -3,18 +3,18 @@
  * server itself guarantees that the doctor writes nothing: not the ledger, not a schema.
  */
 import { createConnection } from '../driver/create-connection';
+import { probePoolingMode } from '../driver/pooling-probe';
 import type { Connection, DriverName, TransactionScope } from '../driver/port';
 import { MIN_SERVER_VERSION_NUM, checkServer } from '../live/server-check';
 import { ENV, type LiveTarget } from '../live/config';
-import { quoteIdent } from '../live/isolation';
 import type { Check, LedgerInfo, PlanEntryJson, ServerInfo } from './doctor-report';
 import { connectBounded } from './connect';
 
 /** What the doctor needs from the run bootstrap (src/live), injected to keep this testable. */
 export interface ResetPlanner {
-  /** Unqualified name of the run ledger table (it lives in the admin's current_schema()). */
-  readonly ledgerTable: string;
-  /** A DRY RUN of what the run bootstrap and reset would drop, empty or leave alone. */
+  /** The checks a run makes before writing anything (privileges, read-only, encoding, ledger). */
+  preflight(scope: TransactionScope): Promise<{ checks: Check[]; ledger: LedgerInfo }>;
+  /** A DRY RUN of what the run bootstrap and reset would drop, empty, keep or leave alone. */
   plan(scope: TransactionScope): Promise<PlanEntryJson[]>;
 }
 
@@ -31,7 +31,6 @@ interface FactsRow {
   version: string;
   current_user: string;
   current_schema: string | null;
-  can_create: boolean;
 }
 
 /** Arbitrary but fixed: the doctor's own advisory lock key, taken for the transaction only. */
@@ -45,8 +44,7 @@ async function readFacts(scope: TransactionScope): Promise<FactsRow> {
   const { rows } = await scope.query<FactsRow>(
     `SELECT current_database() AS database, current_setting('server_version_num') AS num,
             current_setting('server_version') AS version, current_user AS current_user,
-            current_schema() AS current_schema,
-            has_database_privilege(current_user, current_database(), 'CREATE') AS can_create`,
+            current_schema() AS current_schema`,
   );
   return rows[0];
 }
@@ -77,19 +75,6 @@ function serverChecks(facts: FactsRow, target: LiveTarget): Check[] {
           status: 'ok',
           detail: `current_database() = ${JSON.stringify(facts.database)} = ${ENV.reset}`,
         },
-    facts.can_create
-      ? {
-          name: 'create-privilege',
-          status: 'ok',
-          detail: `${facts.current_user} may CREATE schemas in database ${JSON.stringify(facts.database)}`,
-        }
-      : {
-          name: 'create-privilege',
-          status: 'fail',
-          detail:
-            `${facts.current_user} lacks CREATE on database ${JSON.stringify(facts.database)}: ` +
-            `GRANT CREATE ON DATABASE ${quoteIdent(facts.database)} TO ${quoteIdent(facts.current_user)}`,
-        },
   ];
 }
 
@@ -118,64 +103,6 @@ async function advisoryLockCheck(scope: TransactionScope): Promise<Check> {
   }
 }
 
-async function ledgerCheck(
-  scope: TransactionScope,
-  facts: FactsRow,
-  table: string,
-): Promise<{ check: Check; ledger: LedgerInfo | null }> {
-  if (facts.current_schema === null) {
-    return {
-      ledger: null,
-      check: {
-        name: 'ledger',
-        status: 'fail',
-        detail: `search_path names no existing schema, so the run ledger (${table}) has no home: set search_path for ${facts.current_user}, e.g. to public`,
-      },
-    };
-  }
-  const { rows } = await scope.query<{
-    present: boolean;
-    can_create: boolean;
-    can_use: boolean | null;
-  }>(
-    `SELECT to_regclass(format('%I.%I', current_schema(), $1::text)) IS NOT NULL AS present,
-            has_schema_privilege(current_schema(), 'CREATE') AS can_create,
-            CASE WHEN to_regclass(format('%I.%I', current_schema(), $1::text)) IS NULL THEN NULL
-                 ELSE has_table_privilege(to_regclass(format('%I.%I', current_schema(), $1::text)),
-                                          'SELECT, INSERT, DELETE') END AS can_use`,
-    [table],
-  );
-  const { present, can_create: canCreate, can_use: canUse } = rows[0];
-  const qualified = `${facts.current_schema}.${table}`;
-  const ledger = { table: qualified, present };
-  if (present) {
-    return {
-      ledger,
-      check: canUse
-        ? { name: 'ledger', status: 'ok', detail: `${qualified} exists and is writable` }
-        : {
-            name: 'ledger',
-            status: 'fail',
-            detail: `${qualified} exists but ${facts.current_user} may not SELECT, INSERT and DELETE in it`,
-          },
-    };
-  }
-  return {
-    ledger,
-    check: canCreate
-      ? {
-          name: 'ledger',
-          status: 'info',
-          detail: `${qualified} is absent: the first live run creates it (the doctor does not)`,
-        }
-      : {
-          name: 'ledger',
-          status: 'fail',
-          detail: `${qualified} is absent and ${facts.current_user} lacks CREATE on schema ${JSON.stringify(facts.current_schema)} to create it`,
-        },
-  };
-}
-
 async function probeInTransaction(
   connection: Connection,
   target: LiveTarget,
@@ -186,17 +113,28 @@ async function probeInTransaction(
     const facts = await readFacts(scope);
     const checks = serverChecks(facts, target);
     checks.push(await advisoryLockCheck(scope));
-    const { check, ledger } = await ledgerCheck(scope, facts, planner.ledgerTable);
-    checks.push(check);
+    const preflight = await planner.preflight(scope);
+    checks.push(...preflight.checks);
+    const ledger = preflight.ledger;
     let resetPlan: PlanEntryJson[] | null = null;
     try {
       resetPlan = await scope.savepoint((inner) => planner.plan(inner));
-      const drops = resetPlan.filter((entry) => entry.action !== 'leave-alone').length;
+      const acting = (a: PlanEntryJson['action']) => a === 'drop-schema' || a === 'empty-tables';
+      const drops = resetPlan.filter((entry) => acting(entry.action)).length;
       checks.push({
         name: 'reset-plan',
         status: 'ok',
-        detail: `${drops} object(s) would be dropped or emptied, ${resetPlan.length - drops} left alone (dry run)`,
+        detail: `${drops} object(s) would be dropped or emptied, ${resetPlan.length - drops} kept or left alone (dry run)`,
       });
+      for (const entry of resetPlan) {
+        if (entry.action === 'keep-schema' || entry.action === 'skip-schema') {
+          checks.push({
+            name: 'cleanup',
+            status: 'info',
+            detail: `${entry.object}: ${entry.reason}`,
+          });
+        }
+      }
     } catch (error) {
       checks.push({
         name: 'reset-plan',
@@ -213,6 +151,30 @@ async function probeInTransaction(
     };
     return { checks, server, ledger, resetPlan };
   });
+}
+
+/**
+ * Whether a pooler answers on the DSN and in which mode (two clients, see probePoolingMode).
+ * Informational: the preset binds its schema and settings per transaction behind any pooler and
+ * keeps no session state, so every mode works; the line says what was measured.
+ */
+async function poolerCheck(
+  target: LiveTarget,
+  driver: DriverName,
+  connectTimeoutMs: number,
+): Promise<Check> {
+  try {
+    const { mode, evidence } = await probePoolingMode(target.dsn, { driver, connectTimeoutMs });
+    const what: Record<typeof mode, string> = {
+      none: 'no pooler: a direct session',
+      session: 'a pooler in session mode',
+      transaction: 'a pooler in transaction mode (schema and settings are bound per transaction)',
+      unknown: 'a pooler in an unknown mode',
+    };
+    return { name: 'pooler', status: 'info', detail: `${what[mode]}; ${evidence}` };
+  } catch (error) {
+    return { name: 'pooler', status: 'info', detail: `not probed: ${reasonOf(error)}` };
+  }
 }
 
 export async function probeServer(
@@ -250,7 +212,8 @@ export async function probeServer(
   };
   try {
     const probe = await probeInTransaction(connection, target, planner);
-    return { ...probe, checks: [connected, ...probe.checks] };
+    const pooler = await poolerCheck(target, driver, connectTimeoutMs);
+    return { ...probe, checks: [connected, pooler, ...probe.checks] };
   } catch (error) {
     return {
       checks: [

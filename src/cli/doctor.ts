@@ -27,8 +27,8 @@ It writes nothing (its queries run in a read-only transaction).
 
 Options:
   --json             print the report as JSON (stable keys) instead of text
-  --config <file>    the Jest config to read testEnvironmentOptions from (.js, .cjs, .json or a
-                     package.json); default: jest.config.js|cjs|json, else package.json "jest"
+  --config <file>    the Jest config to read testEnvironmentOptions from (any form Jest reads:
+                     jest.config.js|ts|mjs|cjs|json, a package.json); default: the one Jest finds
   --help             this text
 
 Exit codes: 0 a live run would succeed; 1 it would not (skip or fail); 2 usage error.`;

@@ -1,11 +1,13 @@
 /**
- * Finds the Jest config a run would use and reads its `testEnvironmentOptions`, because the live
- * decision depends on `testEnvironmentOptions.userEngineLive` as well as on the environment.
- * Kept simple on purpose: `--config <file>`, else the first of jest.config.js|cjs|json or the
- * `jest` key of package.json in the working directory. TypeScript and ESM configs are not loaded
- * (that would need Jest's own loader); the report says so instead of guessing.
+ * Finds and reads the Jest config a run would use, for its `testEnvironmentOptions` (the live
+ * decision depends on `testEnvironmentOptions.userEngineLive` as well as on the environment).
+ * Read by Jest's own `readInitialOptions` from the project's `jest-config` (29.7 or 30): every
+ * form Jest accepts (jest.config.js|ts|mjs|cjs|mts|cts|json, the `jest` key of package.json,
+ * a config exporting a function), found the way Jest finds it (the working directory, then its
+ * parents), with Jest's own errors (e.g. two configs in one folder).
  */
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { CliError, UsageError } from './errors';
 
@@ -18,54 +20,72 @@ export interface JestConfigInfo {
   testEnvironmentOptions: unknown;
   /** The config's moduleFileExtensions, when it sets them as a list of strings. */
   moduleFileExtensions: string[] | undefined;
-  /** Set when a config exists that this command cannot read (jest.config.ts, .mjs). */
+  /** Set when the config could not be looked for (no Jest installed) or was not found. */
   note: string | null;
 }
 
-const LOADABLE = ['jest.config.js', 'jest.config.cjs', 'jest.config.json'];
-const NOT_LOADABLE = ['jest.config.ts', 'jest.config.mjs', 'jest.config.mts', 'jest.config.cts'];
+/** The part of `jest-config` used here (the same in Jest 29.7 and 30). */
+interface JestConfigModule {
+  readInitialOptions(
+    config: string | undefined,
+    options: { packageRootOrConfig: string },
+  ): Promise<{ config: Record<string, unknown>; configPath: string | null }>;
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-async function loadFile(file: string): Promise<unknown> {
-  if (path.basename(file) === 'package.json') {
-    const pkg: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return isRecord(pkg) ? pkg.jest : undefined;
+function loadFrom(from: string, request: string): unknown {
+  try {
+    return createRequire(from)(request);
+  } catch {
+    return undefined;
   }
-  if (file.endsWith('.json')) return JSON.parse(fs.readFileSync(file, 'utf8'));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const loaded: unknown = require(file);
-  const exported = isRecord(loaded) && 'default' in loaded ? loaded.default : loaded;
-  // Jest accepts a function (sync or async) returning the config.
-  return typeof exported === 'function' ? await (exported as () => unknown)() : exported;
 }
 
-function discover(cwd: string): { file: string | null; note: string | null } {
-  for (const name of LOADABLE) {
-    const file = path.join(cwd, name);
-    if (fs.existsSync(file)) return { file, note: null };
+/** The project's own `jest-config` (beside its `jest`), else the one this package can see. */
+function findJestConfig(cwd: string): JestConfigModule | undefined {
+  const project = path.join(cwd, 'package.json');
+  let jestCli: string | undefined;
+  try {
+    jestCli = createRequire(project).resolve('jest-cli/package.json');
+  } catch {
+    jestCli = undefined;
   }
-  const unreadable = NOT_LOADABLE.find((name) => fs.existsSync(path.join(cwd, name)));
-  if (unreadable) {
-    return {
-      file: null,
-      note:
-        `${unreadable} is not read by this command: testEnvironmentOptions assumed empty; ` +
-        `pass --config <file.js|.cjs|.json> to check the options a run uses`,
-    };
-  }
-  const pkg = path.join(cwd, 'package.json');
-  if (fs.existsSync(pkg)) {
-    try {
-      const parsed: unknown = JSON.parse(fs.readFileSync(pkg, 'utf8'));
-      if (isRecord(parsed) && parsed.jest !== undefined) return { file: pkg, note: null };
-    } catch {
-      // An unreadable package.json is not a Jest config; Jest would complain on its own.
+  const candidates = [
+    () => loadFrom(project, 'jest-config'),
+    () => (jestCli ? loadFrom(jestCli, 'jest-config') : undefined),
+    () => loadFrom(__filename, 'jest-config'),
+  ];
+  for (const candidate of candidates) {
+    const loaded = candidate();
+    if (isRecord(loaded) && typeof loaded.readInitialOptions === 'function') {
+      return loaded as unknown as JestConfigModule;
     }
   }
-  return { file: null, note: null };
+  return undefined;
+}
+
+/** Jest's "no config file and no package.json up to the root" error. */
+function isNotFound(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('Could not find a config file');
+}
+
+function noConfig(cwd: string, note: string | null): JestConfigInfo {
+  return {
+    path: null,
+    rootDir: cwd,
+    testEnvironmentOptions: undefined,
+    moduleFileExtensions: undefined,
+    note,
+  };
+}
+
+/** Jest's messages carry terminal styling when colours are on; the report is plain text. */
+function plain(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;]*m/g, '');
 }
 
 export async function readJestConfig(
@@ -73,54 +93,52 @@ export async function readJestConfig(
   cwd: string,
   given: string | undefined,
 ): Promise<JestConfigInfo> {
-  let file: string | null;
-  let note: string | null = null;
+  let file: string | undefined;
   if (given !== undefined) {
     file = path.resolve(cwd, given);
     if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
       throw new UsageError(command, `--config ${JSON.stringify(given)}: no such file`);
     }
-    if (!/\.(c?js|json)$/.test(file)) {
-      throw new UsageError(
-        command,
-        `--config ${JSON.stringify(given)}: only .js, .cjs and .json Jest configs (or a ` +
-          `package.json with a "jest" key) can be read`,
-      );
-    }
-  } else {
-    ({ file, note } = discover(cwd));
   }
-  if (file === null) {
-    return {
-      path: null,
-      rootDir: cwd,
-      testEnvironmentOptions: undefined,
-      moduleFileExtensions: undefined,
-      note,
-    };
+  const jestConfig = findJestConfig(cwd);
+  if (!jestConfig) {
+    return noConfig(
+      cwd,
+      `jest-config (part of jest) cannot be found from ${cwd}: install jest (29.7 or 30) in ` +
+        'this project to let this command read its Jest config; testEnvironmentOptions assumed empty',
+    );
   }
 
-  let config: unknown;
+  let read: { config: Record<string, unknown>; configPath: string | null };
   try {
-    config = await loadFile(file);
+    read = await jestConfig.readInitialOptions(file, { packageRootOrConfig: cwd });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new CliError('config_unreadable', `could not read the Jest config ${file}: ${reason}`);
+    if (file === undefined && isNotFound(error)) {
+      return noConfig(cwd, 'no Jest config found: testEnvironmentOptions assumed empty');
+    }
+    const reason = plain(error instanceof Error ? error.message : String(error));
+    throw new CliError(
+      'config_unreadable',
+      `could not read the Jest config${file ? ` ${file}` : ` of ${cwd}`}: ${reason}`,
+    );
   }
+  const { config, configPath } = read;
   if (!isRecord(config)) {
-    throw new CliError('config_unreadable', `the Jest config ${file} does not hold an object`);
+    throw new CliError(
+      'config_unreadable',
+      `the Jest config ${configPath} does not hold an object`,
+    );
   }
-  const dir = path.dirname(file);
-  const rootDir = typeof config.rootDir === 'string' ? path.resolve(dir, config.rootDir) : dir;
   const extensions = config.moduleFileExtensions;
   return {
-    path: file,
-    rootDir,
+    path: configPath,
+    // Jest sets rootDir to an absolute path (the config's folder unless the config says otherwise).
+    rootDir: typeof config.rootDir === 'string' ? config.rootDir : cwd,
     testEnvironmentOptions: config.testEnvironmentOptions,
     moduleFileExtensions:
       Array.isArray(extensions) && extensions.every((ext) => typeof ext === 'string')
         ? extensions
         : undefined,
-    note,
+    note: null,
   };
 }

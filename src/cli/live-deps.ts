@@ -1,10 +1,13 @@
 /**
- * The CLI's bridge to the run bootstrap in src/live: the reset planner for `doctor` and the crash
- * collector for `gc`, adapted to the flat shapes the commands report.
+ * The CLI's bridge to the run bootstrap in src/live: the preflight and reset planner for `doctor`
+ * and the crash collector for `gc`, adapted to the flat shapes the commands report.
  */
 import { collectCrashedRuns, planReset, type ResetPlan } from '../live/bootstrap';
-import { LEDGER_TABLE } from '../live/ledger';
-import type { PlanEntryJson } from './doctor-report';
+import { describeForeignLedger, inspectLedger } from '../live/ledger-identity';
+import { LEDGER_SCHEMA } from '../live/ledger';
+import { runPreflight } from '../live/preflight';
+import { PreflightError } from '../live/errors';
+import type { LedgerInfo, PlanEntryJson } from './doctor-report';
 import type { ResetPlanner } from './doctor-server';
 import type { CrashCollector } from './gc';
 
@@ -13,23 +16,22 @@ export interface CliDeps {
   collector: CrashCollector;
 }
 
-/** Drops first, then empties, then what is left alone: the order a reader scans for risk. */
+/** Drops first, then empties, kept and skipped, then what is left alone: risk order. */
 export function flattenPlan(plan: ResetPlan): PlanEntryJson[] {
   const missing = (exists: boolean) =>
     exists ? '' : ' (already gone; only its ledger row remains)';
+  const entries = (action: PlanEntryJson['action'], list: ResetPlan['drop']): PlanEntryJson[] =>
+    list.map((entry) => ({
+      action,
+      object: entry.schema,
+      reason: `${entry.reason}${missing(entry.exists)}`,
+      tables: entry.tables,
+    }));
   return [
-    ...plan.drop.map((entry) => ({
-      action: 'drop-schema' as const,
-      object: entry.schema,
-      reason: `${entry.reason}${missing(entry.exists)}`,
-      tables: entry.tables,
-    })),
-    ...plan.empty.map((entry) => ({
-      action: 'empty-tables' as const,
-      object: entry.schema,
-      reason: `${entry.reason}${missing(entry.exists)}`,
-      tables: entry.tables,
-    })),
+    ...entries('drop-schema', plan.drop),
+    ...entries('empty-tables', plan.empty),
+    ...entries('keep-schema', plan.kept),
+    ...entries('skip-schema', plan.skipped),
     ...plan.leftAlone.map((entry) => ({
       action: 'leave-alone' as const,
       object: entry.name,
@@ -41,19 +43,38 @@ export function flattenPlan(plan: ResetPlan): PlanEntryJson[] {
 
 export const liveDeps: CliDeps = {
   planner: {
-    ledgerTable: LEDGER_TABLE,
+    preflight: async (scope) => {
+      const report = await runPreflight(scope);
+      const ledger: LedgerInfo = {
+        schema: LEDGER_SCHEMA,
+        state: report.ledger.kind,
+        owner: report.ledger.kind === 'absent' ? null : report.ledger.owner,
+      };
+      return { checks: report.checks, ledger };
+    },
     plan: async (scope) => flattenPlan(await planReset(scope)),
   },
   collector: {
-    collect: async (admin, { dryRun }) => {
-      const { runs } = await collectCrashedRuns(admin, { dryRun });
-      return runs.map((run) => ({
-        runId: run.runId,
-        host: run.host,
-        pid: run.pid,
-        createdAt: run.createdAt.toISOString(),
-        schemas: run.schemas,
-      }));
+    collect: async (admin, { dryRun, graceMs }) => {
+      // gc never writes to, nor deletes from, a ledger that is not ours.
+      const ledger = await inspectLedger(admin);
+      if (ledger.kind === 'foreign') {
+        throw new PreflightError('foreign_ledger', describeForeignLedger(ledger));
+      }
+      if (ledger.kind === 'absent') return { runs: [], skipped: [] };
+      const { runs, skipped } = await collectCrashedRuns(admin, { dryRun, graceMs });
+      return {
+        runs: runs.map((run) => ({
+          runId: run.runId,
+          owner: run.owner,
+          host: run.host,
+          pid: run.pid,
+          createdAt: run.createdAt.toISOString(),
+          schemas: run.schemas,
+          kept: run.kept,
+        })),
+        skipped,
+      };
     },
   },
 };

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { PortConnection, traceOf, type AdapterConfig, type DriverAdapter } from './connection-core';
 import { redactSecrets } from './dsn';
-import { describeDsnTarget, parseDsn } from './dsn-target';
+import { describeDsnTarget, parseDsn, type DsnTarget } from './dsn-target';
 import { ConnectionFailedError } from './errors';
 import { loadDriver, nodeDriverLoader, type DriverLoader } from './load-driver';
 import { mapDriverError } from './map-error';
@@ -13,6 +13,7 @@ import { createPgAdapter } from './pg-adapter';
 import type { BoundConnection, ConnectionOptions, DriverName } from './port';
 import { createPostgresJsAdapter } from './postgres-js-adapter';
 import {
+  parseStartupOptions,
   quoteIdentifier,
   startupOptions,
   validateSessionSettings,
@@ -23,6 +24,9 @@ import { decideTopology, planBinding, TOPOLOGY_PROBE_SQL, type BindingPlan } fro
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 export const DEFAULT_POOL_MAX = 4;
+
+/** PgBouncer's answer to an `options` startup parameter not in `ignore_startup_parameters`. */
+const OPTIONS_REFUSED = /unsupported startup parameter:? "?options/i;
 
 const ADAPTERS: Record<DriverName, (module: unknown, config: AdapterConfig) => DriverAdapter> = {
   pg: createPgAdapter,
@@ -36,7 +40,7 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
   return value;
 }
 
-function sessionSettings(options: ConnectionOptions): SessionSettings {
+function sessionSettings(options: ConnectionOptions, target: DsnTarget): SessionSettings {
   const { schema, statementTimeoutMs = 0, applicationName } = options;
   if (
     schema !== undefined &&
@@ -53,7 +57,11 @@ function sessionSettings(options: ConnectionOptions): SessionSettings {
     searchPath: schema === undefined ? undefined : quoteIdentifier(schema),
     statementTimeoutMs,
     applicationName,
-    settings: validateSessionSettings(options.sessionSettings),
+    // The DSN's settings first: the options' own win over a name set in both.
+    settings: {
+      ...parseStartupOptions(target.options),
+      ...validateSessionSettings(options.sessionSettings),
+    },
   };
 }
 
@@ -66,6 +74,7 @@ async function verify(
   adapterConfig: AdapterConfig,
   plan: BindingPlan,
   connectTimeoutMs: number,
+  startupOptionsSent: string | undefined,
 ): Promise<void> {
   const { target } = adapterConfig;
   // Bounds what the drivers' own connect timeouts do not: a server silent after the startup,
@@ -80,7 +89,7 @@ async function verify(
   });
   try {
     const probe = await Promise.race([connection.probeSession(TOPOLOGY_PROBE_SQL), deadline]);
-    const topology = decideTopology(plan, probe);
+    const topology = decideTopology(plan, probe, startupOptionsSent !== undefined);
     adapterConfig.binding.prelude =
       topology.binding === 'per-transaction' ? plan.prelude : undefined;
     connection.setTopology(topology);
@@ -105,7 +114,7 @@ export async function createConnection(
   if (options.onQuery !== undefined && typeof options.onQuery !== 'function')
     throw new TypeError('options.onQuery must be a function');
   const target = parseDsn(dsn);
-  const settings = sessionSettings(options);
+  const settings = sessionSettings(options, target);
   const max = positiveInteger('max', options.max, DEFAULT_POOL_MAX);
   const connectTimeoutMs = positiveInteger(
     'connectTimeoutMs',
@@ -117,40 +126,49 @@ export async function createConnection(
   const driver = loadDriver(options.driver, loader);
   const trace = traceOf(options.onQuery);
   const plan = planBinding(settings, randomBytes(6).toString('hex'));
-  // The DSN's own `options` first: ours come later, and the server applies the last of a name.
-  const startup =
-    [target.options, plan.startupSettings && startupOptions(plan.startupSettings)]
-      .filter(Boolean)
-      .join(' ') || undefined;
-  const adapterConfig: AdapterConfig = {
-    target,
-    tls: await resolveTls(target, connectTimeoutMs),
-    startupOptions: startup,
-    applicationName: settings.applicationName ?? target.applicationName,
-    statementTimeoutMs: settings.statementTimeoutMs,
-    max,
-    connectTimeoutMs,
-    trace,
-    binding: { prelude: undefined },
-  };
-  let adapter: DriverAdapter;
-  try {
-    adapter = ADAPTERS[driver.name](driver.module, adapterConfig);
-  } catch (error) {
-    // A driver rejecting its configuration.
-    throw new ConnectionFailedError(
-      redactSecrets(
-        `could not configure ${driver.name} for ${describeDsnTarget(target)}: ${String(error)}`,
-        [target.password],
-      ),
-    );
+  const startup = plan.startupSettings && startupOptions(plan.startupSettings);
+  const tls = await resolveTls(target, connectTimeoutMs);
+
+  async function open(startupOptionsSent: string | undefined): Promise<PortConnection> {
+    const adapterConfig: AdapterConfig = {
+      target,
+      tls,
+      startupOptions: startupOptionsSent,
+      applicationName: settings.applicationName ?? target.applicationName,
+      statementTimeoutMs: settings.statementTimeoutMs,
+      max,
+      connectTimeoutMs,
+      trace,
+      binding: { prelude: undefined },
+    };
+    let adapter: DriverAdapter;
+    try {
+      adapter = ADAPTERS[driver.name](driver.module, adapterConfig);
+    } catch (error) {
+      // A driver rejecting its configuration.
+      throw new ConnectionFailedError(
+        redactSecrets(
+          `could not configure ${driver.name} for ${describeDsnTarget(target)}: ${String(error)}`,
+          [target.password],
+        ),
+      );
+    }
+    const connection = new PortConnection(adapter, options.schema, settings.settings, trace);
+    try {
+      await verify(connection, adapterConfig, plan, connectTimeoutMs, startupOptionsSent);
+    } catch (error) {
+      await (connection.close as (graceMs?: number) => Promise<void>)(0).catch(() => undefined);
+      throw error;
+    }
+    return connection;
   }
-  const connection = new PortConnection(adapter, options.schema, settings.settings, trace);
+
   try {
-    await verify(connection, adapterConfig, plan, connectTimeoutMs);
+    return await open(startup);
   } catch (error) {
-    await (connection.close as (graceMs?: number) => Promise<void>)(0).catch(() => undefined);
-    throw error;
+    // PgBouncer as shipped refuses the `options` parameter outright: bind per transaction instead.
+    if (startup === undefined || !OPTIONS_REFUSED.test(String((error as Error)?.message)))
+      throw error;
+    return open(undefined);
   }
-  return connection;
 }

@@ -10,6 +10,7 @@
  */
 import { userInfo } from 'node:os';
 import { redactDsnLoose } from './dsn';
+import { parseStartupOptions } from './session-settings';
 
 export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 export type SslMode = (typeof SSL_MODES)[number];
@@ -22,7 +23,7 @@ export interface DsnTarget {
   database: string;
   user: string;
   password: string | undefined;
-  /** libpq's `options` startup parameter as written in the DSN (`-c name=value …`). */
+  /** libpq's `options` startup parameter as written in the DSN: only `-c name=value …`. */
   options: string | undefined;
   applicationName: string | undefined;
   /** libpq's default is `prefer`. */
@@ -183,13 +184,19 @@ function parseTarget(dsn: string): DsnTarget {
     throw new DsnSyntaxError(
       `sslmode=${sslmode} cannot protect a Unix socket (${host}): TLS is only used over TCP; use sslmode=disable or a TCP host`,
     );
+  const options = query.get('options') || undefined;
+  try {
+    parseStartupOptions(options);
+  } catch (error) {
+    throw new DsnSyntaxError((error as Error).message);
+  }
   return {
     host,
     port,
     database,
     user,
     password: password === '' ? undefined : password,
-    options: query.get('options') || undefined,
+    options,
     applicationName: query.get('application_name'),
     sslmode,
     sslrootcert: query.get('sslrootcert') || undefined,

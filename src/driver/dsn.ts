@@ -114,3 +114,7 @@ export function redactValidDsn(dsn: string): string {
   const at = dsn.lastIndexOf('@', end - 1);
   return redactSecretParams(at >= start ? maskUserinfo(dsn, start, at) : dsn);
 }
+
+// Parsing lives in dsn-target.ts; these names stay importable from here for existing callers.
+export { parseDsn, describeDsnTarget } from './dsn-target';
+export type { DsnTarget, SslMode } from './dsn-target';

@@ -6,6 +6,7 @@
 export type DriverErrorCode =
   | 'driver_missing'
   | 'connection_failed'
+  | 'tls_verification_failed'
   | 'connection_lost'
   | 'query_timeout'
   | 'database_error'
@@ -29,8 +30,25 @@ export class DriverMissingError extends DriverError {
 
 /** Could not open a session: refused, unreachable, timed out, auth failed, no such database. */
 export class ConnectionFailedError extends DriverError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('connection_failed', message, options);
+  constructor(
+    message: string,
+    options?: { cause?: unknown },
+    code: 'connection_failed' | 'tls_verification_failed' = 'connection_failed',
+  ) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * The server's TLS certificate did not verify under the DSN's sslmode (unknown CA, self-signed,
+ * expired, or not naming the host). The message names the host, the mode and how to supply the CA.
+ */
+export class TlsVerificationError extends ConnectionFailedError {
+  /** The sslmode that asked for the verification. */
+  readonly sslmode: string;
+  constructor(message: string, sslmode: string, options?: { cause?: unknown }) {
+    super(message, options, 'tls_verification_failed');
+    this.sslmode = sslmode;
   }
 }
 

@@ -4,7 +4,13 @@
  */
 import { redactSecrets } from './dsn';
 import { describeDsnTarget, type DsnTarget } from './dsn-target';
-import { ConnectionFailedError, ConnectionLostError, DatabaseError, DriverError } from './errors';
+import {
+  ConnectionFailedError,
+  ConnectionLostError,
+  DatabaseError,
+  DriverError,
+  TlsVerificationError,
+} from './errors';
 
 /** `connect`: opening a session; `use`: a statement on a session believed open. */
 export type ErrorPhase = 'connect' | 'use';
@@ -80,9 +86,54 @@ function causeOf(error: unknown, code: string | undefined): string {
   return code && !text.includes(code) ? `${text} (${code})` : text;
 }
 
+/** Node's codes for a certificate that did not verify (chain, validity, or the host name). */
+const TLS_CHAIN_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+]);
+const TLS_NAME_CODES = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH']);
+
+function tlsVerificationFailed(
+  error: unknown,
+  context: ErrorContext,
+  code: string,
+): TlsVerificationError {
+  const { target } = context;
+  const where = `could not connect to PostgreSQL at ${describeDsnTarget(target)}`;
+  const fix = TLS_NAME_CODES.has(code)
+    ? `the certificate does not name host "${target.host}": connect with a host name the certificate names, or use sslmode=verify-ca to verify the CA without the host name`
+    : `supply the CA that signed the server's certificate with sslrootcert=/path/ca.pem in the DSN${
+        target.sslrootcert ? ` (${target.sslrootcert} did not verify it)` : ''
+      }, or use sslmode=require to encrypt without verifying`;
+  return new TlsVerificationError(
+    redactSecrets(
+      `${where}: TLS certificate verification failed with sslmode=${target.sslmode}: ${causeOf(error, code)}. To fix: ${fix}`,
+      [target.password],
+    ),
+    target.sslmode,
+    { cause: error },
+  );
+}
+
 function connectFailed(error: unknown, context: ErrorContext, code: string | undefined) {
   const { target } = context;
-  const cause = causeOf(error, code);
+  if (code !== undefined && (TLS_CHAIN_CODES.has(code) || TLS_NAME_CODES.has(code)))
+    return tlsVerificationFailed(error, context, code);
+  const passwordHint =
+    target.password === undefined &&
+    // PostgreSQL says 28P01; PgBouncer says 08P01 with the same text.
+    (code === '28P01' || /password authentication failed/i.test(textOf(error)))
+      ? `. The DSN has no password (PGPASSWORD and ~/.pgpass are never read): put it in the DSN as postgres://${target.user}:PASSWORD@…`
+      : '';
+  const cause = `${causeOf(error, code)}${passwordHint}`;
   return new ConnectionFailedError(
     redactSecrets(`could not connect to PostgreSQL at ${describeDsnTarget(target)}: ${cause}`, [
       target.password,

@@ -30,8 +30,12 @@ export interface TransactionScope extends Queryable {
 
 /** Whether a pooler sits between this package and PostgreSQL, as seen from the first session. */
 export type PoolerPresence = 'none' | 'detected';
-/** What became of the `options` startup parameter (schema, settings): `not-sent` when none was needed. */
-export type StartupOptionsFate = 'honoured' | 'dropped' | 'not-sent';
+/**
+ * What became of the `options` startup parameter (schema, settings): `not-sent` when nothing is
+ * bound; `refused` when the pooler rejected it (PgBouncer without `ignore_startup_parameters =
+ * options`) and the pool connected without it.
+ */
+export type StartupOptionsFate = 'honoured' | 'dropped' | 'refused' | 'not-sent';
 /**
  * `session`: every session starts with the settings (startup packet), no statement is added.
  * `per-transaction`: every transaction starts with `SET LOCAL` of them, and a lone `query()` runs

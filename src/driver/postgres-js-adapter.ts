@@ -7,7 +7,6 @@ import { redactSecrets } from './dsn';
 import { describeDsnTarget } from './dsn-target';
 import { ConnectionLostError, QueryTimeoutError } from './errors';
 import { mapDriverError } from './map-error';
-import { passwordSource } from './pg-adapter';
 import { postgresJsArrayTypes } from './pg-array';
 import type { QueryResult } from './port';
 import { withoutPgEnvironment } from './without-pg-env';
@@ -105,7 +104,10 @@ function clientOptions(config: AdapterConfig): Record<string, unknown> {
     ...(socket ? { path: `${target.host}/.s.PGSQL.${target.port}` } : {}),
     database: target.database,
     user: target.user,
-    pass: passwordSource(target),
+    // A function, so that postgres.js never falls back to PGPASSWORD. It must not throw: postgres.js
+    // would leave the rejection unhandled and the connect hanging. Without a password in the DSN
+    // the server's refusal (28P01) is reported with a hint (map-error.ts).
+    pass: () => target.password ?? '',
     ssl: config.tls,
     sslnegotiation: null,
     max: config.max,

@@ -11,7 +11,7 @@ export interface SessionSettings {
   /** 0 = no bound. */
   statementTimeoutMs: number;
   applicationName: string | undefined;
-  /** Validated GUC name → value, from `ConnectionOptions.sessionSettings`. */
+  /** Validated GUC name → value: the DSN's `options`, then `ConnectionOptions.sessionSettings`. */
   settings: Readonly<Record<string, string>>;
 }
 
@@ -53,6 +53,49 @@ export function validateSessionSettings(value: unknown): Readonly<Record<string,
         `options.sessionSettings.${name} must be a string without NUL characters`,
       );
     out[name] = setting;
+  }
+  return out;
+}
+
+/**
+ * The settings of libpq's `options` value (`-c name=value`, `-cname=value`, `--name=value`,
+ * backslash escaping spaces), as a record, so that they can be bound like any other setting,
+ * also where a pooler drops the startup parameter. Anything else (other postgres switches) is
+ * refused: it could not be replayed per transaction.
+ */
+export function parseStartupOptions(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (text === undefined) return out;
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\' && i + 1 < text.length) {
+      word += text[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  for (let i = 0; i < words.length; i++) {
+    let pair: string | undefined;
+    if (words[i] === '-c') pair = words[++i];
+    else if (words[i].startsWith('-c')) pair = words[i].slice(2);
+    else if (words[i].startsWith('--')) pair = words[i].slice(2);
+    const eq = pair === undefined ? -1 : pair.indexOf('=');
+    const name = (pair?.slice(0, eq) ?? '').replace(/-/g, '_');
+    if (pair === undefined || eq < 1 || !GUC_NAME.test(name))
+      throw new TypeError(
+        `options: ${JSON.stringify(words[i] ?? '-c')} is not "-c name=value"; only settings can be passed in options`,
+      );
+    out[name] = pair.slice(eq + 1);
   }
   return out;
 }

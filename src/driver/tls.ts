@@ -34,13 +34,14 @@ async function readPemFile(target: DsnTarget, parameter: string, path: string): 
   }
 }
 
-export type TlsOffer = 'offered' | 'refused' | 'unreachable';
+/** `silent`: no answer within the timeout; `unreachable`: refused, reset or closed. */
+export type TlsOffer = 'offered' | 'refused' | 'unreachable' | 'silent';
 
 /**
  * Asks the server whether it speaks TLS (PostgreSQL's SSLRequest, answered with one byte `S` or
  * `N`) on a throwaway socket, so that `prefer` behaves the same with both drivers and `require`
  * on a server without TLS fails with the same clear message. `unreachable`: the driver's own
- * connect will report what is wrong with the target.
+ * connect then reports what is wrong with the target.
  */
 export function askServerForTls(host: string, port: number, timeoutMs: number): Promise<TlsOffer> {
   return new Promise((resolve) => {
@@ -49,7 +50,11 @@ export function askServerForTls(host: string, port: number, timeoutMs: number): 
       socket.destroy();
       resolve(offer);
     };
-    socket.setTimeout(timeoutMs, () => done('unreachable'));
+    const timer = setTimeout(() => done('silent'), timeoutMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      done('unreachable');
+    });
     socket.once('error', () => done('unreachable'));
     socket.once('connect', () => socket.write(Buffer.from([0, 0, 0, 8, 4, 210, 22, 47])));
     socket.once('data', (data: Buffer) => done(data[0] === 0x53 ? 'offered' : 'refused'));
@@ -61,6 +66,11 @@ export async function resolveTls(target: DsnTarget, probeTimeoutMs: number): Pro
   const { sslmode, host, port } = target;
   if (sslmode === 'disable' || host.startsWith('/')) return false;
   const offer = await askServerForTls(host, port, probeTimeoutMs);
+  if (offer === 'silent')
+    // The connect timeout is spent: waiting for it again in the driver would double it.
+    throw new ConnectionFailedError(
+      `could not connect to PostgreSQL at ${describeDsnTarget(target)}: no answer to the TLS request within connectTimeoutMs (${probeTimeoutMs} ms)`,
+    );
   if (offer === 'refused' && sslmode === 'prefer') return false;
   if (offer === 'refused')
     throw new ConnectionFailedError(

@@ -48,6 +48,7 @@ export const TOPOLOGY_PROBE_SQL = `SELECT pg_backend_pid() AS pid, current_setti
 export function decideTopology(
   plan: BindingPlan,
   probe: { backendKeyPid: number | undefined; row: Record<string, unknown> },
+  optionsSent = true,
 ): Topology {
   const serverPid = Number(probe.row.pid);
   const keyPid = probe.backendKeyPid;
@@ -55,15 +56,20 @@ export function decideTopology(
   const startupOptions: StartupOptionsFate =
     plan.startupSettings === undefined
       ? 'not-sent'
-      : probe.row.probe === plan.token
-        ? 'honoured'
-        : 'dropped';
+      : !optionsSent
+        ? 'refused'
+        : probe.row.probe === plan.token
+          ? 'honoured'
+          : 'dropped';
   const binding: Binding =
-    pooler === 'none' && startupOptions !== 'dropped' ? 'session' : 'per-transaction';
+    pooler === 'none' && (startupOptions === 'honoured' || startupOptions === 'not-sent')
+      ? 'session'
+      : 'per-transaction';
   const keyText =
     keyPid === undefined ? 'the driver reported no backend key' : `backend key pid ${keyPid}`;
   const optionsText = {
     'not-sent': 'no startup options were needed',
+    refused: 'the startup options were refused, so the pool connected without them',
     honoured: 'startup options reached the server',
     dropped: 'startup options were dropped on the way',
   }[startupOptions];

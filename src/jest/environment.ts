@@ -8,10 +8,13 @@
  */
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment';
 import type { Circus } from '@jest/types';
-import { TestEnvironment } from 'jest-environment-node';
+import type { TestEnvironment as NodeTestEnvironment } from 'jest-environment-node';
 import { decideLive, type LiveDecision } from '../live/config';
 import { writeBridge } from './bridge';
+import { resolveJestEnvironmentNode } from './consumer-jest';
 import type { LiveContext, UserEngineLiveGlobal } from './live-context';
+import { recordTallyEntry } from './live-tally';
+import { liveTestCount } from './live-test-count';
 import type { FileSession } from './worker-session';
 
 /** Jest's defaults, for resolving a storeFactory given without its extension. */
@@ -42,15 +45,23 @@ function unwiredContext(schema: string): LiveContext {
     serverVersion: '',
     redactedDsn: '',
     createFreshStore: async () => missing(),
+    openFreshSchema: async () => missing(),
     reset: async () => missing(),
     recordCounts: async () => missing(),
   };
 }
 
+/** The consumer's own Jest Node environment (29 or 30), never a second copy (./consumer-jest). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { TestEnvironment } = require(resolveJestEnvironmentNode()) as {
+  TestEnvironment: typeof NodeTestEnvironment;
+};
+
 export default class UserEngineLiveEnvironment extends TestEnvironment {
   private readonly decision: LiveDecision;
   private readonly rootDir: string;
   private readonly moduleFileExtensions: readonly string[];
+  private readonly testPath: string;
   private session: FileSession | undefined;
 
   constructor(config: JestEnvironmentConfig, context: EnvironmentContext) {
@@ -59,6 +70,7 @@ export default class UserEngineLiveEnvironment extends TestEnvironment {
     this.decision = decideLive(process.env, projectConfig.testEnvironmentOptions);
     this.rootDir = projectConfig.rootDir;
     this.moduleFileExtensions = projectConfig.moduleFileExtensions ?? DEFAULT_EXTENSIONS;
+    this.testPath = context.testPath;
   }
 
   override async setup(): Promise<void> {
@@ -86,6 +98,11 @@ export default class UserEngineLiveEnvironment extends TestEnvironment {
     const session = this.session;
     this.session = undefined;
     try {
+      // For USER_ENGINE_LIVE_REQUIRED's run-wide check (a no-op when the run keeps no tally).
+      recordTallyEntry(process.env, {
+        testPath: this.testPath,
+        liveTests: liveTestCount(this.global),
+      });
       if (session) {
         writeBridge(this.global, undefined);
         await session.close();

@@ -1,9 +1,10 @@
 /**
  * Jest globalSetup of the preset (parent process, once per run). Skip: returns having printed
  * nothing and loaded no driver. Error: throws, so Jest fails before any test. Live or embedded:
- * starts the run (see ./run).
+ * starts the run (see ./run), and with USER_ENGINE_LIVE_REQUIRED=1 a tally of the live tests.
  */
 import { decideLive } from '../live/config';
+import { openTally } from './live-tally';
 
 interface ProjectConfigLike {
   testEnvironmentOptions?: unknown;
@@ -19,4 +20,6 @@ export default async function globalSetup(
   // Loaded only now: the driver, the bootstrap and the embedded server are live-run business.
   const { startRun } = await import('./run');
   await startRun(decision);
+  // REQUIRED also means "some live test must run": the test files report to this tally.
+  if (decision.required) openTally(process.env);
 }

@@ -27,6 +27,13 @@ export interface LiveContext {
    * schema; whatever is not disposed is closed when the file ends and dropped when the run ends.
    */
   createFreshStore(): Promise<FreshLiveStore>;
+  /**
+   * A new EMPTY, UNMIGRATED schema of this run (`<schema>_f<n>`) with a small pool bound to it,
+   * for a store the preset does not build itself (the factory of the one-line
+   * `runStoreConformance`). `dispose()` closes the pool and drops the schema; a pool left open is
+   * closed when the file ends, its schema dropped when the run ends.
+   */
+  openFreshSchema(): Promise<FreshLiveSchema>;
   /** Empties the managed tables of `schema` (keeps the migrations). */
   reset(): Promise<void>;
   recordCounts(): Promise<RecordCounts>;
@@ -35,6 +42,14 @@ export interface LiveContext {
 /** A store in its own fresh schema, and the way to get rid of both. */
 export interface FreshLiveStore {
   readonly store: UserEngineStore;
+  /** `user_engine_live_<runId>_<workerId>_f<n>`. */
+  readonly schema: string;
+  dispose(): Promise<void>;
+}
+
+/** A fresh schema of the run and a pool bound to it (owned by the preset; `dispose` frees both). */
+export interface FreshLiveSchema {
+  readonly connection: Connection;
   /** `user_engine_live_<runId>_<workerId>_f<n>`. */
   readonly schema: string;
   dispose(): Promise<void>;

@@ -6,7 +6,7 @@
 import type { Connection } from '../driver/port';
 import type { RecordCounts, UserEngineStore } from '../store/contract';
 import type { WorkerBridge } from './bridge';
-import type { FreshLiveStore, LiveContext } from './live-context';
+import type { FreshLiveSchema, FreshLiveStore, LiveContext } from './live-context';
 import { bridgeConnection, relay } from './realm';
 
 type StoreOrPromise = UserEngineStore | Promise<UserEngineStore>;
@@ -42,6 +42,36 @@ function pickCreateStore(loaded: unknown, path: string): CreateStore {
   );
 }
 
+/** Jest's (and Node's) refusal to `require` an ES module. */
+function isEsmRefusal(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    code === 'ERR_REQUIRE_ESM' ||
+    (typeof message === 'string' && message.startsWith('Must use import to load ES Module'))
+  );
+}
+
+/**
+ * An ES module factory (an ESM provider project): imported through Jest's ESM loader, so the
+ * store is created asynchronously, in the file's beforeAll, like a factory returning a promise.
+ */
+function importCreateStore(factoryPath: string): CreateStore {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const importEsm = require('../../esm-import.js') as (specifier: string) => Promise<unknown>;
+  const loading = importEsm(factoryPath).then(
+    (loaded) => pickCreateStore(loaded, factoryPath),
+    (error: unknown) => {
+      throw new StoreFactoryError(
+        `${FACTORY_OPTION} (${factoryPath}) is an ES module, and Jest could not import it ` +
+          `(${error instanceof Error ? error.message : String(error)}): run Jest with ES ` +
+          `modules on (NODE_OPTIONS=--experimental-vm-modules), or give a CommonJS factory`,
+      );
+    },
+  );
+  loading.catch(() => undefined); // surfaced by the first createStore call
+  return async (connection) => (await loading)(connection);
+}
+
 function loadCreateStore(bridge: WorkerBridge): CreateStore {
   // Plain require: inside the sandbox it is Jest's, so the module gets Jest's transform and the
   // same module registry as the test file.
@@ -52,7 +82,14 @@ function loadCreateStore(bridge: WorkerBridge): CreateStore {
     };
     return postgres.createPostgresStore;
   }
-  return pickCreateStore(require(bridge.storeFactory), bridge.storeFactory);
+  let loaded: unknown;
+  try {
+    loaded = require(bridge.storeFactory);
+  } catch (error) {
+    if (isEsmRefusal(error)) return importCreateStore(bridge.storeFactory);
+    throw error;
+  }
+  return pickCreateStore(loaded, bridge.storeFactory);
   /* eslint-enable @typescript-eslint/no-require-imports */
 }
 
@@ -100,6 +137,17 @@ function freshStores(bridge: WorkerBridge, createStore: CreateStore) {
   return { create, closeLeftovers };
 }
 
+/** `live.openFreshSchema`: the bridge's fresh schema, its pool's results adopted into this realm. */
+async function openFreshSchema(bridge: WorkerBridge): Promise<FreshLiveSchema> {
+  const fresh = await relay(() => bridge.openFreshSchema());
+  let disposing: Promise<void> | undefined;
+  return {
+    connection: bridgeConnection(fresh.connection, { params: false, results: true }),
+    schema: fresh.schema,
+    dispose: () => (disposing ??= relay(() => fresh.dispose())),
+  };
+}
+
 function buildLiveContext(bridge: WorkerBridge, hooks: Hooks): LiveContext {
   const connection = bridgeConnection(bridge.connection, { params: false, results: true });
   const createStore = loadCreateStore(bridge);
@@ -144,6 +192,7 @@ function buildLiveContext(bridge: WorkerBridge, hooks: Hooks): LiveContext {
     serverVersion: bridge.serverVersion,
     redactedDsn: bridge.redactedDsn,
     createFreshStore: () => fresh.create(),
+    openFreshSchema: () => openFreshSchema(bridge),
     reset: () => relay(() => bridge.reset()),
     recordCounts: (): Promise<RecordCounts> => live.store.recordCounts(),
   };

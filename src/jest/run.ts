@@ -1,12 +1,21 @@
 /**
- * Start and end of a live run, in Jest's parent process: admin connection (one session, holding
- * the run's lock for the whole run), server checks, bootstrap, run state for the workers.
+ * Start and end of a live run, in Jest's parent process: admin connection (a small pool), server
+ * checks, preflight and bootstrap, the lease heartbeat, run state for the workers.
  */
 import { hostname } from 'os';
 import { createConnection } from '../driver/create-connection';
 import { redactDsn } from '../driver/dsn';
 import type { Connection, DriverName } from '../driver/port';
-import { beginRun, endRun } from '../live/bootstrap';
+import {
+  beginRun,
+  describeSkipped,
+  endRun,
+  type KeptSchema,
+  type SkippedRun,
+} from '../live/bootstrap';
+import { startHeartbeat, type Heartbeat } from '../live/lease';
+import { describeKept } from '../live/schema-drop';
+import { PRESET_SESSION_SETTINGS } from '../live/session-guards';
 import type { LiveDecision, LiveOptions } from '../live/config';
 import { applicationName, newRunId } from '../live/isolation';
 import { clearRunState, writeRunState } from '../live/run-state';
@@ -56,16 +65,28 @@ async function closeQuietly(connection: Connection | undefined): Promise<void> {
   await connection?.close().catch(() => undefined);
 }
 
+/** `[user-engine-live] ...` lines on stderr: notices the run owes its user, never failures. */
+function notice(line: string): void {
+  process.stderr.write(`[user-engine-live] ${line}\n`);
+}
+
+function reportCleanup(kept: readonly KeptSchema[], skipped: readonly SkippedRun[]): void {
+  for (const k of kept) notice(describeKept(k.schema, k.dependents));
+  for (const run of skipped) notice(describeSkipped(run));
+}
+
 export async function startRun(decision: StartableDecision): Promise<void> {
   const options: LiveOptions = decision.options;
   const target = await resolveTarget(decision);
   const runId = newRunId();
   let admin: Connection | undefined;
-  let ledgerSchema = '';
+  let heartbeat: Heartbeat | undefined;
   try {
+    // A small pool, not one pinned session: the run's liveness is its lease in the ledger, so a
+    // killed or pooled session changes nothing; the heartbeat shares this pool.
     admin = await createConnection(target.dsn, {
       driver: target.driver,
-      max: 1,
+      max: 2,
       connectTimeoutMs: options.connectTimeoutMs,
       // Above the lock timeout, or lock waits would surface as statement timeouts.
       statementTimeoutMs:
@@ -73,42 +94,56 @@ export async function startRun(decision: StartableDecision): Promise<void> {
           ? Math.max(options.statementTimeoutMs, LOCK_TIMEOUT_MS + 1000)
           : 0,
       applicationName: applicationName(runId),
+      sessionSettings: PRESET_SESSION_SETTINGS,
     });
     const facts = await readServerFacts(admin);
     const refusal = checkServer(facts, target.database);
     if (refusal) throw refusal;
-    const begun = await beginRun(admin, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS });
-    ledgerSchema = begun.ledgerSchema;
+    const begun = await beginRun(admin, {
+      runId,
+      leaseMs: options.leaseMs,
+      lockTimeoutMs: LOCK_TIMEOUT_MS,
+    });
+    reportCleanup(begun.kept, begun.skipped);
+    heartbeat = startHeartbeat(
+      admin,
+      { runId, leaseMs: options.leaseMs, heartbeatMs: options.heartbeatMs },
+      (lost) => notice(lost.message),
+    );
     writeRunState(process.env, {
       runId,
       driver: admin.driver,
-      ledgerSchema,
       serverVersion: facts.version,
       redactedDsn: target.redactedDsn,
       embeddedDsn: decision.kind === 'embedded' ? target.dsn : undefined,
     });
   } catch (error) {
+    await heartbeat?.stop();
     await closeQuietly(admin);
     await target.stop?.();
     throw error;
   }
   const opened = admin;
+  const beating = heartbeat;
   setCurrentRun({
     runId,
     finish: async () => {
       try {
-        const { dropped } = await endRun(opened, {
+        await beating.stop();
+        const { dropped, kept } = await endRun(opened, {
           runId,
           keepSchemas: options.keepSchemas,
-          ledgerSchema,
           lockTimeoutMs: LOCK_TIMEOUT_MS,
         });
+        reportCleanup(kept, []);
         if (options.keepSchemas && dropped.length === 0) {
-          process.stderr.write(
-            `[user-engine-live] keepSchemas: run ${runId} left its user_engine_live_${runId}_* ` +
-              `schemas in ${target.redactedDsn} (host ${hostname()})\n`,
+          notice(
+            `keepSchemas: run ${runId} left its user_engine_live_${runId}_* ` +
+              `schemas in ${target.redactedDsn} (host ${hostname()})`,
           );
         }
+        // The run's tests may have passed while its schemas were exposed: fail it anyway.
+        if (beating.lost) throw beating.lost;
       } finally {
         clearRunState(process.env);
         await closeQuietly(opened);

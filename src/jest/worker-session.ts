@@ -12,6 +12,8 @@ import type { LiveOptions } from '../live/config';
 import { createStatementRecorder, formatDiagnostics } from '../live/diagnostics';
 import { applicationName, quoteIdent, workerSchemaName } from '../live/isolation';
 import { resetWorkerSchema } from '../live/reset';
+import { describeKept } from '../live/schema-drop';
+import { PRESET_SESSION_SETTINGS } from '../live/session-guards';
 import { readRunState, type RunState } from '../live/run-state';
 import { MANAGED_TABLES, type RecordCounts, type UserEngineStore } from '../store/contract';
 import type { FreshSchema, WorkerBridge } from './bridge';
@@ -112,6 +114,7 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
       connectTimeoutMs: input.options.connectTimeoutMs,
       statementTimeoutMs: input.options.statementTimeoutMs,
       applicationName: applicationName(state.runId),
+      sessionSettings: PRESET_SESSION_SETTINGS,
       onQuery: forwardStatement,
     }),
   );
@@ -124,7 +127,6 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
         workerId,
         host: hostname(),
         pid: process.pid,
-        ledgerSchema: state.ledgerSchema,
       });
       ensuredSchemas.add(schema);
     }
@@ -136,7 +138,7 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
 
   /** Closers of the fresh pools this file opened and has not disposed of. */
   const freshPools = new Set<() => Promise<void>>();
-  const ledger = { runId: state.runId, ledgerSchema: state.ledgerSchema };
+  const ledger = { runId: state.runId };
 
   const openFreshSchema = async (): Promise<FreshSchema> => {
     const { schema: fresh, n } = await createFreshSchema(connection, {
@@ -148,7 +150,10 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
     });
     nextFresh.set(state.runId, n + 1);
     const drop = async (): Promise<void> => {
-      await dropFreshSchema(connection, { ...ledger, schema: fresh });
+      const { dependents } = await dropFreshSchema(connection, { ...ledger, schema: fresh });
+      // Kept with its ledger row, so `gc` and `doctor` name it too; the test itself is not failed.
+      if (dependents.length > 0)
+        process.stderr.write(`[user-engine-live] ${describeKept(fresh, dependents)}\n`);
     };
     let pool: Connection;
     try {
@@ -159,6 +164,7 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
         connectTimeoutMs: input.options.connectTimeoutMs,
         statementTimeoutMs: input.options.statementTimeoutMs,
         applicationName: applicationName(state.runId),
+        sessionSettings: PRESET_SESSION_SETTINGS,
         onQuery: forwardStatement,
       });
     } catch (error) {

@@ -7,9 +7,12 @@ export type LiveErrorCode =
   | 'invalid_argument'
   | 'invalid_run_state'
   | 'lock_timeout'
-  | 'run_lock_unavailable'
-  | 'run_lock_lost'
-  | 'no_current_schema';
+  | 'run_id_in_use'
+  | 'run_lease_lost'
+  | 'missing_privilege'
+  | 'foreign_ledger'
+  | 'read_only_session'
+  | 'unsupported_encoding';
 
 export class LiveError extends Error {
   readonly code: LiveErrorCode;
@@ -90,39 +93,49 @@ function describeHolder(h: LockHolder): string {
   return `${run}backend pid ${h.pid} (${app}, state ${h.state ?? 'unknown'}, ${h.mode})`;
 }
 
-/** The run's session advisory lock is already taken: the run id is in use by another session. */
-export class RunLockUnavailableError extends LiveError {
+/** The ledger already has a run with this id (a live or crashed run picked it first). */
+export class RunIdInUseError extends LiveError {
   readonly runId: string;
   constructor(runId: string) {
     super(
-      'run_lock_unavailable',
-      `the advisory lock of run ${runId} is held by another session: that run id is in use ` +
-        '(or its lock key collides with a live run); start the run with a new id',
+      'run_id_in_use',
+      `run id ${runId} is already in the run ledger (user_engine_live.runs): start the run with a new id`,
     );
     this.runId = runId;
   }
 }
 
 /**
- * The run's session lock is not held by the admin connection's session. Either the admin
- * connection is a pool of several sessions, or its session was replaced (reconnect, idle reap):
- * another run may then have treated this run as crashed.
+ * The run's lease in the ledger is gone or expired: its heartbeat stopped (the Jest parent
+ * process hung or lost the database for longer than the lease), or another process collected the
+ * run. Its schemas may be dropped by other runs' garbage collection, so the run must stop.
  */
-export class RunLockLostError extends LiveError {
+export class RunLeaseLostError extends LiveError {
   readonly runId: string;
-  constructor(runId: string, detail: string) {
-    super('run_lock_lost', `run ${runId}: ${detail}`);
+  constructor(runId: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      'run_lease_lost',
+      `run ${runId} lost its lease in the run ledger (user_engine_live.runs): ${detail}. ` +
+        'Its schemas may be dropped by garbage collection of other runs, so it stops here; ' +
+        'rerun the tests (if the parent process is often starved, raise ' +
+        'testEnvironmentOptions.userEngineLive.leaseMs)',
+      options,
+    );
     this.runId = runId;
   }
 }
 
-/** The admin session's search_path names no existing schema, so there is nowhere for the ledger. */
-export class NoCurrentSchemaError extends LiveError {
-  constructor() {
-    super(
-      'no_current_schema',
-      'the admin connection has no current schema (current_schema() is null: no schema of its ' +
-        'search_path exists); set search_path or create the schema the DSN points at',
-    );
+export type PreflightCode = Extract<
+  LiveErrorCode,
+  'missing_privilege' | 'foreign_ledger' | 'read_only_session' | 'unsupported_encoding'
+>;
+
+/**
+ * A check made before anything is written failed (see ./preflight): the message names the role,
+ * privilege, object or setting at fault and the statement that fixes it.
+ */
+export class PreflightError extends LiveError {
+  constructor(code: PreflightCode, message: string) {
+    super(code, message);
   }
 }

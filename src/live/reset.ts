@@ -5,10 +5,13 @@
  */
 import type { Queryable } from '../driver/port';
 import { MANAGED_TABLES } from '../store/contract';
-import { InvalidArgumentError } from './errors';
-import { isRunSchemaName, qualifiedName, quoteIdent } from './isolation';
-import { lockTimeoutOption, sqlStateOf, withLockTimeout } from './ledger';
-import type { LockScope } from './ledger';
+import { InvalidArgumentError, RunLeaseLostError } from './errors';
+import { isRunSchemaName, qualifiedName, quoteIdent, runIdOfSchema } from './isolation';
+import { RUNS } from './ledger';
+import { LEASE_LOST_SQLSTATE, describeLoss, leaseStatus } from './lease';
+import { resetFunctionLockKey } from './lock-keys';
+import { lockTimeoutOption, sqlStateOf, withLockTimeout } from './lock-wait';
+import type { LockScope } from './lock-wait';
 
 /**
  * Row count (over all managed tables) from which TRUNCATE beats DELETE. Measured on loopback
@@ -28,9 +31,6 @@ export const TRUNCATE_THRESHOLD_BYTES = 262_144;
 
 /** The reset function created inside each run schema (dropped with it). */
 export const RESET_FUNCTION = 'user_engine_live_reset';
-
-/** First key of the advisory lock serialising creation of the reset function: ASCII 'uelf'. */
-export const RESET_FUNCTION_LOCK_NAMESPACE = 0x75656c66;
 
 export interface ResetOptions {
   /** Bound on lock waits (e.g. a test left a transaction open on a table); default 5000 ms. */
@@ -72,6 +72,34 @@ export async function resetWorkerSchema(
     );
   }
   const lockTimeoutMs = lockTimeoutOption(options.lockTimeoutMs);
+  try {
+    await resetOnce(conn, schema, lockTimeoutMs);
+  } catch (error) {
+    throw await asLeaseLoss(conn, schema, error);
+  }
+}
+
+/**
+ * A reset that failed because the run's lease is gone or expired (the reset statement checks it
+ * and raises `LEASE_LOST_SQLSTATE`; or the schema itself was dropped by another run's garbage
+ * collection) becomes `RunLeaseLostError`; anything else is returned unchanged.
+ */
+async function asLeaseLoss(conn: Queryable, schema: string, error: unknown): Promise<unknown> {
+  const runId = runIdOfSchema(schema) ?? '';
+  const state = sqlStateOf(error);
+  if (state !== LEASE_LOST_SQLSTATE && state !== '3F000') return error;
+  const status = await leaseStatus(conn, runId).catch(() => 'gone' as const);
+  if (status === 'valid') return error;
+  return new RunLeaseLostError(
+    runId,
+    `${describeLoss(status)}; noticed when resetting schema ${quoteIdent(schema)}`,
+    {
+      cause: error,
+    },
+  );
+}
+
+async function resetOnce(conn: Queryable, schema: string, lockTimeoutMs: number): Promise<void> {
   const scope: LockScope = { target: { kind: 'schema', schema } };
   await withLockTimeout(conn, scope, lockTimeoutMs, async () => {
     let ready = functionReady.get(conn);
@@ -120,6 +148,19 @@ function checkStatementArgs(schema: string, lockTimeoutMs: number): void {
 }
 
 /**
+ * PL/pgSQL that raises `LEASE_LOST_SQLSTATE` unless the lease of the schema's run is valid: one
+ * primary-key lookup, so every reset notices a lost lease at the cost of microseconds.
+ */
+function leaseGuard(schema: string): string[] {
+  const runId = runIdOfSchema(schema) ?? '';
+  return [
+    `  IF NOT EXISTS (SELECT 1 FROM ${RUNS} WHERE run_id = '${runId}' AND lease_expires_at > now()) THEN`,
+    `    RAISE EXCEPTION 'run ${runId} lost its lease in the run ledger' USING ERRCODE = '${LEASE_LOST_SQLSTATE}';`,
+    '  END IF;',
+  ];
+}
+
+/**
  * Transaction-local settings of every reset: bounded lock waits, and no wait for the WAL flush
  * at commit (~1 ms here when rows were deleted). Losing a reset in a server crash is harmless:
  * the run schema is garbage then anyway.
@@ -154,6 +195,7 @@ export function resetFunctionStatement(schema: string): string {
     'DECLARE',
     '  n bigint;',
     'BEGIN',
+    ...leaseGuard(schema),
     `  PERFORM set_config('lock_timeout', lock_timeout_ms || 'ms', true),`,
     `    set_config('synchronous_commit', 'off', true);`,
     `  SELECT sum(pg_relation_size(r)) FROM unnest(ARRAY[${list}]::regclass[]) r INTO n;`,
@@ -184,9 +226,10 @@ export function callResetStatement(schema: string, lockTimeoutMs: number): strin
  */
 export function createAndCallStatement(schema: string, lockTimeoutMs: number): string {
   checkStatementArgs(schema, lockTimeoutMs);
+  const key = resetFunctionLockKey(schema);
   return [
     sessionSettings(lockTimeoutMs),
-    `SELECT pg_advisory_xact_lock(${RESET_FUNCTION_LOCK_NAMESPACE}, hashtext('${quoteIdent(schema)}'))`,
+    `SELECT pg_advisory_xact_lock(${key.namespace}, ${key.key})`,
     resetFunctionStatement(schema),
     callResetStatement(schema, lockTimeoutMs),
   ].join(';\n');
@@ -210,6 +253,7 @@ DECLARE
   budget bigint := ${TRUNCATE_THRESHOLD_ROWS};
   n bigint;
 BEGIN
+${leaseGuard(schema).join('\n')}
   PERFORM set_config('lock_timeout', '${lockTimeoutMs}ms', true);
   PERFORM set_config('synchronous_commit', 'off', true);
   FOREACH t IN ARRAY ARRAY[${list}] LOOP

@@ -17,11 +17,6 @@ const FORMAT = 1;
 export interface LiveRunState {
   runId: string;
   driver: DriverName;
-  /**
-   * Schema holding the ledger (`BeginRunResult.ledgerSchema`), for `ensureWorkerSchema`.
-   * Optional for compatibility; without it `ensureWorkerSchema` has to look the ledger up.
-   */
-  ledgerSchema?: string;
   /** `SHOW server_version` of the run's server, for diagnostics. */
   serverVersion: string;
   /** The DSN with its password replaced by `***`, for diagnostics. */
@@ -43,7 +38,6 @@ export function writeRunState(env: Env, state: LiveRunState): void {
     format: FORMAT,
     runId: state.runId,
     driver: state.driver,
-    ledgerSchema: state.ledgerSchema,
     serverVersion: state.serverVersion,
     redactedDsn: redactDsn(state.redactedDsn),
     embeddedDsn: state.embeddedDsn,
@@ -79,7 +73,6 @@ export function readRunState(env: Env): LiveRunState | undefined {
   const state = {
     runId: record.runId,
     driver: record.driver,
-    ledgerSchema: record.ledgerSchema,
     serverVersion: record.serverVersion,
     redactedDsn: record.redactedDsn,
     embeddedDsn: record.embeddedDsn,
@@ -93,7 +86,6 @@ export function readRunState(env: Env): LiveRunState | undefined {
     serverVersion: state.serverVersion,
     redactedDsn: redactDsn(state.redactedDsn),
   };
-  if (state.ledgerSchema !== undefined) out.ledgerSchema = state.ledgerSchema;
   if (state.embeddedDsn !== undefined) out.embeddedDsn = state.embeddedDsn;
   return out;
 }
@@ -108,12 +100,6 @@ function checkState(state: LiveRunState): { field: string; message: string } | u
     return { field: 'runId', message: 'expected 10 characters of [a-z0-9]' };
   if (!DRIVER_NAMES.includes(state.driver)) {
     return { field: 'driver', message: `expected one of ${DRIVER_NAMES.join(', ')}` };
-  }
-  if (
-    state.ledgerSchema !== undefined &&
-    (typeof state.ledgerSchema !== 'string' || state.ledgerSchema === '')
-  ) {
-    return { field: 'ledgerSchema', message: 'expected a non-empty string' };
   }
   if (
     state.embeddedDsn !== undefined &&

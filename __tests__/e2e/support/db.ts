@@ -1,5 +1,5 @@
 /**
- * One database per e2e test file (`ue_e2e_<name>`), created through the admin DSN from
+ * One database per e2e test file (`ue_e2e_<name>`, or another prefix), created through the admin DSN from
  * USER_ENGINE_LIVE_DSN; the child runs get a DSN to it that carries the sentinel password.
  */
 import { Client } from 'pg';
@@ -43,10 +43,12 @@ async function dropDatabase(client: Client, name: string): Promise<void> {
   await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 }
 
-export async function createE2eDatabase(suffix: string): Promise<E2eDatabase> {
+/** `prefix` keeps suites of different owners apart on a shared server (default `ue_e2e_`). */
+export async function createE2eDatabase(suffix: string, prefix = 'ue_e2e_'): Promise<E2eDatabase> {
   if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
   if (!/^[a-z0-9_]+$/.test(suffix)) throw new Error(`bad database suffix ${suffix}`);
-  const name = `ue_e2e_${suffix}`;
+  if (!/^[a-z0-9_]+$/.test(prefix)) throw new Error(`bad database prefix ${prefix}`);
+  const name = `${prefix}${suffix}`;
   await withAdmin(async (admin) => {
     await dropDatabase(admin, name);
     await admin.query(`CREATE DATABASE "${name}"`);
@@ -94,16 +96,13 @@ export async function createE2eDatabase(suffix: string): Promise<E2eDatabase> {
       const schemas = await query<{ nspname: string }>(
         `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'user\\_engine\\_live\\_%' ORDER BY 1`,
       );
-      const [ledger] = await query<{ exists: boolean }>(
-        `SELECT to_regclass('public.user_engine_live_ledger') IS NOT NULL AS exists`,
+      // Rows of both ledger tables (runs and their schemas); 0 when there is no ledger yet.
+      const [ledger] = await query<{ n: number | null }>(
+        `SELECT CASE WHEN to_regclass('user_engine_live.runs') IS NULL THEN 0 ELSE
+           (SELECT count(*) FROM user_engine_live.runs) + (SELECT count(*) FROM user_engine_live.schemas)
+         END::int AS n`,
       );
-      const ledgerRows = ledger.exists
-        ? (
-            await query<{ n: number }>(
-              'SELECT count(*)::int AS n FROM public.user_engine_live_ledger',
-            )
-          )[0].n
-        : 0;
+      const ledgerRows = ledger.n ?? 0;
       // A backend ends a moment after its client's socket closes (longer on a loaded machine).
       let backends = await countBackends();
       for (let i = 0; i < 200 && backends > 0; i++) {

@@ -35,7 +35,7 @@ export function assertBuilt(): void {
   }
 }
 
-export type FixtureName = 'provider' | 'failing';
+export type FixtureName = 'provider' | 'failing' | 'required' | 'esm' | 'oneliner';
 
 export interface ProjectOptions {
   /**
@@ -43,6 +43,19 @@ export interface ProjectOptions {
    * its declared dependencies: neither `pg` nor `postgres` can be resolved from the project.
    */
   withoutDrivers?: boolean;
+  /**
+   * Copy the package as `withoutDrivers` does, then link these packages of the repository into the
+   * project (e.g. `['pg']`): nothing else of the repository's node_modules (not its Jest) can be
+   * reached from the package, as after an `npm install` of the published package.
+   */
+  isolatedWith?: readonly string[];
+}
+
+/** Links `name` from the repository's node_modules into `dir`'s. */
+function linkFromRepo(dir: string, name: string): void {
+  const link = path.join(dir, 'node_modules', name);
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.symlinkSync(path.join(REPO, 'node_modules', name), link, 'dir');
 }
 
 const projects: string[] = [];
@@ -55,22 +68,19 @@ export function prepareProject(fixture: FixtureName, options: ProjectOptions = {
   const scope = path.join(dir, 'node_modules', '@user-engine');
   fs.mkdirSync(scope, { recursive: true });
   const target = path.join(scope, 'jest-live');
-  if (!options.withoutDrivers) {
+  if (!options.withoutDrivers && !options.isolatedWith) {
     fs.symlinkSync(REPO, target, 'dir');
     return dir;
   }
   fs.mkdirSync(target);
-  for (const entry of ['package.json', 'jest-preset.js', 'dist']) {
+  for (const entry of ['package.json', 'jest-preset.js', 'esm-import.js', 'dist']) {
     fs.cpSync(path.join(REPO, entry), path.join(target, entry), { recursive: true });
   }
   const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
     dependencies?: Record<string, string>;
   };
-  for (const name of Object.keys(manifest.dependencies ?? {})) {
-    const link = path.join(dir, 'node_modules', name);
-    fs.mkdirSync(path.dirname(link), { recursive: true });
-    fs.symlinkSync(path.join(REPO, 'node_modules', name), link, 'dir');
-  }
+  for (const name of Object.keys(manifest.dependencies ?? {})) linkFromRepo(dir, name);
+  for (const name of options.isolatedWith ?? []) linkFromRepo(dir, name);
   return dir;
 }
 
@@ -122,6 +132,8 @@ export interface RunOptions {
   args?: string[];
   /** Hard stop: the process group is killed and the run rejected. Default 120 s. */
   timeoutMs?: number;
+  /** The Jest CLI to run (default: the repository's own Jest). */
+  jestBin?: string;
 }
 
 /** The parent's environment minus anything that would steer the child run. */
@@ -143,7 +155,13 @@ export interface StartedJest {
 
 export function startJest(projectDir: string, options: RunOptions = {}): StartedJest {
   const outputFile = path.join(projectDir, `result-${Date.now()}-${process.hrtime()[1]}.json`);
-  const args = [JEST_BIN, '--ci', '--json', `--outputFile=${outputFile}`, ...(options.args ?? [])];
+  const args = [
+    options.jestBin ?? JEST_BIN,
+    '--ci',
+    '--json',
+    `--outputFile=${outputFile}`,
+    ...(options.args ?? []),
+  ];
   const started = Date.now();
   const child = spawn(process.execPath, args, {
     cwd: projectDir,

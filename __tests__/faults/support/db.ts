@@ -82,16 +82,13 @@ export async function createFaultsDatabase(suffix: string): Promise<FaultsDataba
       const schemas = await query<{ nspname: string }>(
         `SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'user_engine_live_') ORDER BY 1`,
       );
-      const [ledger] = await query<{ present: boolean }>(
-        `SELECT to_regclass('public.user_engine_live_ledger') IS NOT NULL AS present`,
+      // Rows of both ledger tables (runs and their schemas); 0 when there is no ledger yet.
+      const [ledger] = await query<{ n: number | null }>(
+        `SELECT CASE WHEN to_regclass('user_engine_live.runs') IS NULL THEN 0 ELSE
+           (SELECT count(*) FROM user_engine_live.runs) + (SELECT count(*) FROM user_engine_live.schemas)
+         END::int AS n`,
       );
-      const ledgerRows = ledger.present
-        ? (
-            await query<{ n: number }>(
-              'SELECT count(*)::int AS n FROM public.user_engine_live_ledger',
-            )
-          )[0].n
-        : 0;
+      const ledgerRows = ledger.n ?? 0;
       let backends = await countBackends();
       for (let waited = 0; backends > 0 && waited < settleMs; waited += 50) {
         await new Promise((resolve) => setTimeout(resolve, 50));

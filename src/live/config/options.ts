@@ -13,7 +13,13 @@ export const DEFAULT_OPTIONS: Readonly<LiveOptions> = Object.freeze({
   connectTimeoutMs: 5000,
   keepSchemas: false,
   statementTimeoutMs: 30_000,
+  leaseMs: 30_000,
+  heartbeatMs: 5_000,
 });
+
+/** The lease of a run; the heartbeat renews it at least three times per lease. */
+export const LEASE_MS_RANGE = { min: 1_000, max: 3_600_000 } as const;
+export const HEARTBEAT_MS_MIN = 100;
 
 export const CONNECT_TIMEOUT_RANGE = { min: 100, max: 600_000 } as const;
 /** 0 switches the bound off; otherwise at least 100 ms so ordinary statements can finish. */
@@ -24,6 +30,8 @@ const KNOWN_KEYS: readonly (keyof LiveOptions)[] = [
   'connectTimeoutMs',
   'statementTimeoutMs',
   'keepSchemas',
+  'leaseMs',
+  'heartbeatMs',
 ];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -129,6 +137,42 @@ export function readOptions(jestOptions: unknown): LiveOptions | LiveConfigError
       return invalid(`${OPTIONS_PATH}.keepSchemas`, 'true or false', keepSchemas);
     }
     options.keepSchemas = keepSchemas;
+  }
+  return readLease(given, options);
+}
+
+function isInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+/** `leaseMs` and `heartbeatMs`; an unset heartbeat is 5000 or a third of the lease if shorter. */
+function readLease(
+  given: Record<string, unknown>,
+  options: LiveOptions,
+): LiveOptions | LiveConfigError {
+  const { leaseMs, heartbeatMs } = given;
+  if (leaseMs !== undefined) {
+    const { min, max } = LEASE_MS_RANGE;
+    if (!isInteger(leaseMs) || leaseMs < min || leaseMs > max) {
+      return invalid(
+        `${OPTIONS_PATH}.leaseMs`,
+        `an integer number of milliseconds from ${min} to ${max}`,
+        leaseMs,
+      );
+    }
+    options.leaseMs = leaseMs;
+  }
+  const third = Math.floor(options.leaseMs / 3);
+  if (heartbeatMs === undefined) {
+    options.heartbeatMs = Math.min(DEFAULT_OPTIONS.heartbeatMs, third);
+  } else if (!isInteger(heartbeatMs) || heartbeatMs < HEARTBEAT_MS_MIN || heartbeatMs > third) {
+    return invalid(
+      `${OPTIONS_PATH}.heartbeatMs`,
+      `an integer number of milliseconds from ${HEARTBEAT_MS_MIN} to leaseMs / 3 (${third})`,
+      heartbeatMs,
+    );
+  } else {
+    options.heartbeatMs = heartbeatMs;
   }
   return options;
 }

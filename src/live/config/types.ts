@@ -34,6 +34,13 @@ export interface LiveOptions {
   statementTimeoutMs: number;
   /** Keep this run's schemas after the run (for debugging); default false. */
   keepSchemas: boolean;
+  /**
+   * How long one renewal of the run's lease in the ledger keeps the run alive, and how long another
+   * run's lease must have been expired before this run's garbage collection takes it. Default 30000.
+   */
+  leaseMs: number;
+  /** How often the Jest parent process renews the lease; at most leaseMs / 3. Default 5000. */
+  heartbeatMs: number;
 }
 
 export type LiveDecision =
