@@ -8,6 +8,7 @@ export default tseslint.config(
       'dist/**',
       'node_modules/**',
       'coverage/**',
+      '.cache/**',
       '**/fixtures/**/node_modules/**',
       '.cache/**',
       'reports/**',

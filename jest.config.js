@@ -1,4 +1,8 @@
-/** The project's own tests. Provider repos use `preset: "@user-engine/jest-live"` instead. */
+/**
+ * The project's own tests. Provider repos use `preset: "@user-engine/jest-live"` instead.
+ * Without USER_ENGINE_LIVE_DSN the global setup starts one embedded PostgreSQL for the run so the
+ * live suites run too; USER_ENGINE_TEST_EMBEDDED=0 opts out (they then skip). See CONTRIBUTING.md.
+ */
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
@@ -12,4 +16,6 @@ module.exports = {
     '<rootDir>/reports/',
     '<rootDir>/.cache/',
   ],
+  globalSetup: '<rootDir>/__tests__/support/embedded-global-setup.ts',
+  globalTeardown: '<rootDir>/__tests__/support/embedded-global-teardown.ts',
 };

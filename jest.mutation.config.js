@@ -8,6 +8,9 @@ const base = require('./jest.config');
 
 module.exports = {
   ...base,
+  // No database: do not start the embedded server of `npm test` for every mutant.
+  globalSetup: undefined,
+  globalTeardown: undefined,
   testMatch: [
     '<rootDir>/__tests__/conformance/memory.test.ts',
     '<rootDir>/__tests__/unit/in-memory-store.test.ts',

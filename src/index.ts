@@ -11,3 +11,6 @@ export type {
   FreshLiveSchema,
   UserEngineLiveGlobal,
 } from './jest/live-context';
+// Errors a provider's run may meet, for `instanceof` and `code` checks in its own tooling.
+export { LiveRequiredError } from './jest/live-required-error';
+export { PreflightError, RunLeaseLostError } from './live/errors';

@@ -82,8 +82,15 @@ describeLiveDb('npm run conformance', () => {
     // readiness/migration specs run in both files through live.createFreshStore().
     expect(skipped).toBeGreaterThan(0);
     expect(skipped).toBeLessThan(22);
+    // The run's own DSN (whatever server the suite runs on), its password shown as ***.
+    const redactedDsn = db.dsn.replace(`:${SENTINEL}@`, ':***@');
+    expect(redactedDsn).toMatch(/:\*\*\*@.*\/ue_cli_conformance$/);
+    const dsnPattern = redactedDsn.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     expect(run.stdout).toMatch(
-      /^user-engine-live: PostgreSQL \d+\.\d+.* \(postgres:\/\/postgres:\*\*\*@[^)]*\/ue_cli_conformance\), driver (pg|postgres), 2 workers$/m,
+      new RegExp(
+        `^user-engine-live: PostgreSQL \\d+\\.\\d+.* \\(${dsnPattern}\\), driver (pg|postgres), 2 workers$`,
+        'm',
+      ),
     );
     expect(run.stdout).toMatch(/^wall time \d+\.\d s$/m);
     const leftovers = await db.query<{ nspname: string }>(

@@ -92,7 +92,8 @@ function project(files: Record<string, string>): string {
 describe('doctor reads every Jest config form', () => {
   test.each(FORMS)('$name', async ({ files, read }) => {
     const dir = project(files);
-    const run = await runBuilt(['doctor', '--json'], ENV, dir);
+    // A TypeScript config is compiled by ts-node (type-checked): seconds idle, far more on busy CPUs.
+    const run = await runBuilt(['doctor', '--json'], ENV, dir, 55_000);
     const report = JSON.parse(run.stdout) as DoctorReport;
     expect(report.config.path).toBe(path.join(dir, read));
     expect(report.decision.error?.envVar).toBe(
@@ -105,7 +106,12 @@ describe('doctor reads every Jest config form', () => {
     const dir = project({
       'ci.jest.config.ts': `const timeout: number = 5;\nexport default { testEnvironmentOptions: { userEngineLive: { connectTimeoutMs: timeout } } };\n`,
     });
-    const run = await runBuilt(['doctor', '--json', '--config', 'ci.jest.config.ts'], ENV, dir);
+    const run = await runBuilt(
+      ['doctor', '--json', '--config', 'ci.jest.config.ts'],
+      ENV,
+      dir,
+      55_000,
+    );
     const report = JSON.parse(run.stdout) as DoctorReport;
     expect(report.config.path).toBe(path.join(dir, 'ci.jest.config.ts'));
     expect(report.decision.error?.envVar).toBe(

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { dropDatabase, recreateDatabase } from '../support/admin-db';
+import { secretFor } from '../support/sentinel';
 import { createConnection } from '../../src/driver/create-connection';
 import type { Connection } from '../../src/driver/port';
 import { beginRun, ensureWorkerSchema } from '../../src/live/bootstrap';
@@ -20,8 +21,11 @@ export const REPO = path.resolve(__dirname, '..', '..');
 export const DIST_MAIN = path.join(REPO, 'dist', 'cli', 'main.js');
 export const BIN = path.join(REPO, 'bin', 'user-engine-live.js');
 
-/** Never printed by the CLI, whatever the DSN around it (trust auth ignores it). */
-export const SENTINEL = 's3nt1nel-CLI-pw7';
+/**
+ * Never printed by the CLI, whatever the DSN around it: trust auth ignores it; a server with
+ * password auth gets its real password here (see secretFor).
+ */
+export const SENTINEL = secretFor('s3nt1nel-CLI-pw7');
 
 let emptyDir: string | undefined;
 

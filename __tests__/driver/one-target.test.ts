@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection, DRIVER_NAMES } from '../../src/driver';
 import type { BoundConnection } from '../../src/driver';
-import { describeLive, liveDsn } from '../postgres/support';
+import { LIVE_DSN, liveDsn } from '../postgres/support';
 import { pgBouncerBinary, startPgBouncer } from '../support/pgbouncer';
 import { runNodeScript } from './node-script';
 
@@ -76,103 +76,124 @@ const { createConnection } = require('./src/driver');
 })().catch((e) => { console.error(String(e && e.message)); process.exit(1); });
 `;
 
-describeLive('one DSN, one target (live)', () => {
-  let admin: BoundConnection;
-
-  beforeAll(async () => {
-    admin = await createConnection(liveDsn(), { driver: 'pg', max: 1 });
-    await admin.query(`DROP DATABASE IF EXISTS "${DATABASE}"`);
-    await admin.query(`CREATE DATABASE "${DATABASE}"`);
-  });
-
-  afterAll(async () => {
-    await admin?.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
-    await admin?.close();
-  });
-
-  const tcp = `postgres://postgres@127.0.0.1:5432/${ENCODED}?options=-c%20work_mem%3D3MB&application_name=ue-drv-app`;
-  const queryPort = `postgres://postgres@127.0.0.1:1/${ENCODED}?port=5432&options=-c+work_mem=3MB&application_name=ue-drv-app`;
-  const socketInHost = `postgres://postgres@%2Fvar%2Frun%2Fpostgresql/${ENCODED}?options=-c%20work_mem%3D3MB&application_name=ue-drv-app`;
-  const socketInQuery = `postgres:///${ENCODED}?host=/var/run/postgresql&port=5432&user=postgres&options=-c%20work_mem%3D3MB&application_name=ue-drv-app`;
-
-  test.each(DRIVER_NAMES)(
-    '%s: every PG* variable set wrong changes nothing about the session',
-    async (driver) => {
-      expect(existsSync('/var/run/postgresql/.s.PGSQL.5432')).toBe(true);
-      const env = { ...process.env, ...WRONG_ENV };
-      const { stdout } = await runNodeScript(SCRIPT, {
-        args: [driver, tcp, queryPort, socketInHost, socketInQuery],
-        env,
-        timeoutMs: 30_000,
-      });
-      const { out, env: hostAfter } = JSON.parse(stdout) as { out: Seen[]; env: string };
-      const expected = {
-        db: DATABASE,
-        usr: 'postgres',
-        wm: '3MB',
-        app: 'ue-drv-app',
-        sp: '"$user", public',
-        ssl: false,
-      };
-      expect(out).toEqual([
-        { ...expected, port: 5432 },
-        { ...expected, port: 5432 },
-        // A Unix socket has no server port.
-        { ...expected, port: null },
-        { ...expected, port: null },
-      ]);
-      // The variables are hidden only while a client is configured, then restored.
-      expect(hostAfter).toBe(WRONG_ENV.PGHOST);
-    },
-    60_000,
+/**
+ * The DSNs below name the machine's server by port 5432 and by its Unix socket, so the suite runs
+ * only when the live DSN is that server (not, e.g., the embedded one `npm test` starts by default,
+ * which has a random port and no socket); CI's live step runs it.
+ */
+function liveDsnIsMachineServer(): boolean {
+  if (!LIVE_DSN) return false;
+  const url = new URL(LIVE_DSN);
+  return (
+    ['127.0.0.1', 'localhost'].includes(url.hostname) &&
+    (url.port || '5432') === '5432' &&
+    existsSync('/var/run/postgresql/.s.PGSQL.5432')
   );
+}
+const describeMachineServer = liveDsnIsMachineServer() ? describe : describe.skip;
 
-  const itWithBouncer = pgBouncerBinary() ? test.each(DRIVER_NAMES) : test.skip.each(DRIVER_NAMES);
-  itWithBouncer(
-    '%s: a password the server asks for comes from the DSN only, never PGPASSWORD or a pgpass file',
-    async (driver) => {
-      // PgBouncer with md5 auth is a server that asks for a password.
-      const bouncer = await startPgBouncer({
-        mode: 'session',
-        authType: 'md5',
-        users: { postgres: 'pw-right' },
-      });
-      const dir = mkdtempSync(join(tmpdir(), 'ue-drv-pgpass-'));
-      const pgpass = join(dir, 'pgpass');
-      writeFileSync(pgpass, `*:*:*:postgres:pw-right\n`);
-      chmodSync(pgpass, 0o600);
-      const saved = { PGPASSWORD: process.env.PGPASSWORD, PGPASSFILE: process.env.PGPASSFILE };
-      Object.assign(process.env, { PGPASSWORD: 'pw-right', PGPASSFILE: pgpass });
-      try {
-        const noPassword = `postgres://postgres@127.0.0.1:${bouncer.port}/postgres?sslmode=disable`;
-        const error = await createConnection(noPassword, { driver, max: 1 }).then(
-          async (c) => {
-            await c.close();
-            return undefined;
-          },
-          (e: unknown) => e as Error,
-        );
-        expect(error).toMatchObject({ code: 'connection_failed' });
-        expect(error?.message).toMatch(
-          /(the server asked for a password and the DSN has none|password authentication failed.*The DSN has no password) \(PGPASSWORD and ~\/\.pgpass are never read\)/,
-        );
-        const withPassword = await createConnection(
-          `postgres://postgres:pw-right@127.0.0.1:${bouncer.port}/postgres?sslmode=disable`,
-          { driver, max: 1 },
-        );
+describeMachineServer(
+  "one DSN, one target (live) [needs USER_ENGINE_LIVE_DSN on the machine's PostgreSQL at 127.0.0.1:5432 with its socket in /var/run/postgresql]",
+  () => {
+    let admin: BoundConnection;
+
+    beforeAll(async () => {
+      admin = await createConnection(liveDsn(), { driver: 'pg', max: 1 });
+      await admin.query(`DROP DATABASE IF EXISTS "${DATABASE}"`);
+      await admin.query(`CREATE DATABASE "${DATABASE}"`);
+    });
+
+    afterAll(async () => {
+      await admin?.query(`DROP DATABASE IF EXISTS "${DATABASE}" WITH (FORCE)`);
+      await admin?.close();
+    });
+
+    const tcp = `postgres://postgres@127.0.0.1:5432/${ENCODED}?options=-c%20work_mem%3D3MB&application_name=ue-drv-app`;
+    const queryPort = `postgres://postgres@127.0.0.1:1/${ENCODED}?port=5432&options=-c+work_mem=3MB&application_name=ue-drv-app`;
+    const socketInHost = `postgres://postgres@%2Fvar%2Frun%2Fpostgresql/${ENCODED}?options=-c%20work_mem%3D3MB&application_name=ue-drv-app`;
+    const socketInQuery = `postgres:///${ENCODED}?host=/var/run/postgresql&port=5432&user=postgres&options=-c%20work_mem%3D3MB&application_name=ue-drv-app`;
+
+    test.each(DRIVER_NAMES)(
+      '%s: every PG* variable set wrong changes nothing about the session',
+      async (driver) => {
+        expect(existsSync('/var/run/postgresql/.s.PGSQL.5432')).toBe(true);
+        const env = { ...process.env, ...WRONG_ENV };
+        const { stdout } = await runNodeScript(SCRIPT, {
+          args: [driver, tcp, queryPort, socketInHost, socketInQuery],
+          env,
+          timeoutMs: 30_000,
+        });
+        const { out, env: hostAfter } = JSON.parse(stdout) as { out: Seen[]; env: string };
+        const expected = {
+          db: DATABASE,
+          usr: 'postgres',
+          wm: '3MB',
+          app: 'ue-drv-app',
+          sp: '"$user", public',
+          ssl: false,
+        };
+        expect(out).toEqual([
+          { ...expected, port: 5432 },
+          { ...expected, port: 5432 },
+          // A Unix socket has no server port.
+          { ...expected, port: null },
+          { ...expected, port: null },
+        ]);
+        // The variables are hidden only while a client is configured, then restored.
+        expect(hostAfter).toBe(WRONG_ENV.PGHOST);
+      },
+      60_000,
+    );
+
+    const itWithBouncer = pgBouncerBinary()
+      ? test.each(DRIVER_NAMES)
+      : test.skip.each(DRIVER_NAMES);
+    itWithBouncer(
+      '%s: a password the server asks for comes from the DSN only, never PGPASSWORD or a pgpass file',
+      async (driver) => {
+        // PgBouncer with md5 auth is a server that asks for a password.
+        const bouncer = await startPgBouncer({
+          mode: 'session',
+          authType: 'md5',
+          users: { postgres: 'pw-right' },
+        });
+        const dir = mkdtempSync(join(tmpdir(), 'ue-drv-pgpass-'));
+        const pgpass = join(dir, 'pgpass');
+        writeFileSync(pgpass, `*:*:*:postgres:pw-right\n`);
+        chmodSync(pgpass, 0o600);
+        const saved = { PGPASSWORD: process.env.PGPASSWORD, PGPASSFILE: process.env.PGPASSFILE };
+        Object.assign(process.env, { PGPASSWORD: 'pw-right', PGPASSFILE: pgpass });
         try {
-          expect((await withPassword.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+          const noPassword = `postgres://postgres@127.0.0.1:${bouncer.port}/postgres?sslmode=disable`;
+          const error = await createConnection(noPassword, { driver, max: 1 }).then(
+            async (c) => {
+              await c.close();
+              return undefined;
+            },
+            (e: unknown) => e as Error,
+          );
+          expect(error).toMatchObject({ code: 'connection_failed' });
+          expect(error?.message).toMatch(
+            /(the server asked for a password and the DSN has none|password authentication failed.*The DSN has no password) \(PGPASSWORD and ~\/\.pgpass are never read\)/,
+          );
+          const withPassword = await createConnection(
+            `postgres://postgres:pw-right@127.0.0.1:${bouncer.port}/postgres?sslmode=disable`,
+            { driver, max: 1 },
+          );
+          try {
+            expect((await withPassword.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+          } finally {
+            await withPassword.close();
+          }
         } finally {
-          await withPassword.close();
+          for (const [name, value] of Object.entries(saved))
+            if (value === undefined) delete process.env[name];
+            else process.env[name] = value;
+          rmSync(dir, { recursive: true, force: true });
+          await bouncer.stop();
         }
-      } finally {
-        for (const [name, value] of Object.entries(saved))
-          if (value === undefined) delete process.env[name];
-          else process.env[name] = value;
-        rmSync(dir, { recursive: true, force: true });
-        await bouncer.stop();
-      }
-    },
-    30_000,
-  );
-});
+      },
+      30_000,
+    );
+  },
+);

@@ -101,13 +101,20 @@ describePooler('schema and settings binding behind PgBouncer (live)', () => {
       CREATE TABLE ue_drv_b.whose_log (owner text, n int)`);
     // Two server sessions for the four clients' pools: they must share them.
     const ignoreStartupParameters = 'extra_float_digits,options';
+    // In front of the server the live DSN names (the embedded one of `npm test` has its own port).
+    const upstreamPort = Number(new URL(liveDsn()).port || 5432);
     bouncers.set(
       'transaction',
-      await startPgBouncer({ mode: 'transaction', ignoreStartupParameters, poolSize: 2 }),
+      await startPgBouncer({
+        mode: 'transaction',
+        ignoreStartupParameters,
+        poolSize: 2,
+        upstreamPort,
+      }),
     );
     bouncers.set(
       'session',
-      await startPgBouncer({ mode: 'session', ignoreStartupParameters, poolSize: 8 }),
+      await startPgBouncer({ mode: 'session', ignoreStartupParameters, poolSize: 8, upstreamPort }),
     );
     // As PgBouncer ships: an `options` startup parameter is refused outright.
     refusing = await startPgBouncer({ mode: 'transaction', poolSize: 2 });
@@ -209,6 +216,23 @@ describePooler('schema and settings binding behind PgBouncer (live)', () => {
         );
         // The options win over a name the DSN sets too.
         for (const r of rows) expect(r.rows[0]).toEqual({ wm: '3MB', lt: '5s' });
+      } finally {
+        await c.close();
+      }
+    });
+
+    test('transaction mode: a default_transaction_isolation setting holds in the running transaction', async () => {
+      const c = await createConnection(bouncers.get('transaction')!.dsnFor(DATABASE), {
+        driver,
+        max: 2,
+        sessionSettings: { default_transaction_isolation: 'repeatable read' },
+      });
+      const ask = "SELECT current_setting('transaction_isolation') AS iso";
+      try {
+        expect(c.topology.binding).toBe('per-transaction');
+        expect((await c.query<{ iso: string }>(ask)).rows[0].iso).toBe('repeatable read');
+        const inTx = await c.transaction((tx) => tx.query<{ iso: string }>(ask));
+        expect(inTx.rows[0].iso).toBe('repeatable read');
       } finally {
         await c.close();
       }

@@ -61,6 +61,12 @@ describe('session settings', () => {
     expect(() => validateSessionSettings(['x'])).toThrow(/must be an object/);
   });
 
+  test('SET LOCAL of a default_transaction_* setting also sets the running transaction', () => {
+    expect(setLocalStatements({ default_transaction_isolation: 'serializable' })).toBe(
+      `SET LOCAL default_transaction_isolation = 'serializable'; SET LOCAL transaction_isolation = 'serializable'`,
+    );
+  });
+
   test('SET LOCAL statements quote values as literals and keep the quoted search_path', () => {
     expect(setLocalStatements({ lock_timeout: "1's", search_path: '"my ""s"""' })).toBe(
       `SET LOCAL lock_timeout = '1''s'; SET LOCAL search_path = "my ""s"""`,

@@ -115,12 +115,12 @@ describeWithDatabase.each(JESTS)('the preset under Jest $major', ({ major, bin }
     expect(await db.leftovers()).toEqual({ runSchemas: [], ledgerRows: 0, backends: 0 });
   });
 
-  test('the same ESM project configured by jest.config.ts (read by Jest through ts-node)', async () => {
+  test('the same ESM project configured in TypeScript (read by Jest through ts-node)', async () => {
     const project = prepareProject('esm', { isolatedWith: ['pg'] });
     const run = await runJest(project, {
       jestBin,
       // One spec is enough here: the suite itself ran above; this proves the TS config is used.
-      args: ['--config', 'jest.config.ts', '-t', 'the provider factory built the store'],
+      args: ['--config', 'typescript.jest.config.ts', '-t', 'the provider factory built the store'],
       env: db.liveEnv({
         USER_ENGINE_LIVE_REQUIRED: '1',
         NODE_OPTIONS: '--experimental-vm-modules',

@@ -37,6 +37,8 @@ const ALLOWED: Record<string, string> = {
     'setLocalStatements() output: checked GUC names, quoteLiteral values, quoteIdentifier schema',
   'driver/session-settings.ts: value':
     'the search_path value: quoteIdentifier(options.schema), built in create-connection.ts',
+  'driver/session-settings.ts: current':
+    'a value of the constant CURRENT_TRANSACTION map (transaction_isolation, …)',
   'driver/session-settings.ts: name':
     'a GUC name matched against GUC_NAME by validateSessionSettings, or search_path/statement_timeout',
   "jest/worker-session.ts: selects.join(', ')":

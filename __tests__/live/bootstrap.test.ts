@@ -41,6 +41,8 @@ const HOST = hostname();
 /** Long enough that no test here outlives it without a heartbeat. */
 const LONG_LEASE = 600_000;
 
+jest.setTimeout(20_000);
+
 describeLive('live run bootstrap (real PostgreSQL)', () => {
   let dsn: string;
   let probe: Connection;
@@ -270,7 +272,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
       await beat.stop();
     }
     expect((await endRun(a, { runId })).dropped).toHaveLength(1);
-  });
+  }, 30_000);
 
   it('a run whose lease was lost notices at its next reset or schema creation, with a clear error', async () => {
     const runId = newRunId();

@@ -4,11 +4,10 @@
  * on, never another role's schemas, never anything of a ledger that is not ours. `--dry-run`
  * only lists them.
  */
-import { createConnection } from '../driver/create-connection';
 import type { Connection } from '../driver/port';
 import { checkServer, readServerFacts } from '../live/server-check';
 import { decideLive, ENV, EMBEDDED_DSN, type LiveTarget } from '../live/config';
-import { PRESET_SESSION_SETTINGS } from '../live/session-guards';
+import { connectWithSessionGuards } from '../live/session-guards';
 import { parseFlags } from './args';
 import { connectBounded } from './connect';
 import { CliError, EXIT_OK, UsageError, scrubDeep, secretsOf } from './errors';
@@ -106,12 +105,11 @@ async function collect(
   try {
     admin = await connectBounded(
       () =>
-        createConnection(target.dsn, {
+        connectWithSessionGuards(target.dsn, {
           driver: target.driver,
           connectTimeoutMs: timeoutMs,
           max: 1,
           applicationName: 'user-engine-live:gc',
-          sessionSettings: PRESET_SESSION_SETTINGS,
         }),
       timeoutMs,
     );

@@ -32,7 +32,7 @@ type Params = readonly (string | null)[];
  * `PGPASSWORD` or `~/.pgpass` when the DSN has none: the server asking for one is then a clear
  * failure naming the DSN as the only source.
  */
-export function passwordSource(target: DsnTarget): () => string {
+function passwordSource(target: DsnTarget): () => string {
   return () => {
     if (target.password !== undefined) return target.password;
     throw new Error(
@@ -75,8 +75,8 @@ function poolConfig(pg: PgModule, config: AdapterConfig): PoolConfig {
     ...(config.applicationName !== undefined ? { application_name: config.applicationName } : {}),
     max: config.max,
     connectionTimeoutMillis: config.connectTimeoutMs,
-    // Sessions carry state (the run's advisory lock, search_path): the pool must never swap one
-    // for a new one behind the caller's back, as pg's default 10 s idle timeout would.
+    // A warm session is worth keeping (catalog caches, the compiled reset function): the pool
+    // never ends one for idleness, as pg's default 10 s idle timeout would.
     idleTimeoutMillis: 0,
   } as unknown as PoolConfig;
 }

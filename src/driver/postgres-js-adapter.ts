@@ -112,7 +112,8 @@ function clientOptions(config: AdapterConfig): Record<string, unknown> {
     sslnegotiation: null,
     max: config.max,
     connect_timeout: config.connectTimeoutMs / 1000,
-    // Sessions carry state (the run's advisory lock): never end one for idleness or age.
+    // A warm session is worth keeping (catalog caches, the compiled reset function): never end
+    // one for idleness or age.
     idle_timeout: 0,
     max_lifetime: 0,
     max_pipeline: 100,

@@ -125,15 +125,29 @@ export function startupOptions(settings: Record<string, string>): string {
 }
 
 /**
+ * `default_transaction_*` only shape transactions that start later; SET LOCAL right after BEGIN
+ * must also set the running transaction's own characteristic, which PostgreSQL allows before the
+ * transaction's first query.
+ */
+const CURRENT_TRANSACTION: Record<string, string> = {
+  default_transaction_isolation: 'transaction_isolation',
+  default_transaction_read_only: 'transaction_read_only',
+  default_transaction_deferrable: 'transaction_deferrable',
+};
+
+/**
  * `SET LOCAL a = 'x'; SET LOCAL search_path = "s"`: the same settings, for one transaction. The
  * search path is an identifier list and keeps its quoted form; every other value is a literal.
  */
 export function setLocalStatements(settings: Record<string, string>): string {
   return Object.entries(settings)
-    .map(([name, value]) =>
-      name === 'search_path'
-        ? `SET LOCAL search_path = ${value}`
-        : `SET LOCAL ${name} = ${quoteLiteral(value)}`,
-    )
+    .flatMap(([name, value]) => {
+      if (name === 'search_path') return [`SET LOCAL search_path = ${value}`];
+      const current = CURRENT_TRANSACTION[name.toLowerCase()];
+      return [
+        `SET LOCAL ${name} = ${quoteLiteral(value)}`,
+        ...(current ? [`SET LOCAL ${current} = ${quoteLiteral(value)}`] : []),
+      ];
+    })
     .join('; ');
 }

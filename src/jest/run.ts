@@ -3,7 +3,6 @@
  * checks, preflight and bootstrap, the lease heartbeat, run state for the workers.
  */
 import { hostname } from 'os';
-import { createConnection } from '../driver/create-connection';
 import { redactDsn } from '../driver/dsn';
 import type { Connection, DriverName } from '../driver/port';
 import {
@@ -15,7 +14,7 @@ import {
 } from '../live/bootstrap';
 import { startHeartbeat, type Heartbeat } from '../live/lease';
 import { describeKept } from '../live/schema-drop';
-import { PRESET_SESSION_SETTINGS } from '../live/session-guards';
+import { connectWithSessionGuards } from '../live/session-guards';
 import type { LiveDecision, LiveOptions } from '../live/config';
 import { applicationName, newRunId } from '../live/isolation';
 import { clearRunState, writeRunState } from '../live/run-state';
@@ -84,7 +83,7 @@ export async function startRun(decision: StartableDecision): Promise<void> {
   try {
     // A small pool, not one pinned session: the run's liveness is its lease in the ledger, so a
     // killed or pooled session changes nothing; the heartbeat shares this pool.
-    admin = await createConnection(target.dsn, {
+    admin = await connectWithSessionGuards(target.dsn, {
       driver: target.driver,
       max: 2,
       connectTimeoutMs: options.connectTimeoutMs,
@@ -94,7 +93,6 @@ export async function startRun(decision: StartableDecision): Promise<void> {
           ? Math.max(options.statementTimeoutMs, LOCK_TIMEOUT_MS + 1000)
           : 0,
       applicationName: applicationName(runId),
-      sessionSettings: PRESET_SESSION_SETTINGS,
     });
     const facts = await readServerFacts(admin);
     const refusal = checkServer(facts, target.database);

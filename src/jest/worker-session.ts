@@ -5,7 +5,6 @@
  */
 import { hostname } from 'os';
 import type { Circus } from '@jest/types';
-import { createConnection } from '../driver/create-connection';
 import type { Connection, DriverName } from '../driver/port';
 import { createFreshSchema, dropFreshSchema, ensureWorkerSchema } from '../live/bootstrap';
 import type { LiveOptions } from '../live/config';
@@ -13,7 +12,7 @@ import { createStatementRecorder, formatDiagnostics } from '../live/diagnostics'
 import { applicationName, quoteIdent, workerSchemaName } from '../live/isolation';
 import { resetWorkerSchema } from '../live/reset';
 import { describeKept } from '../live/schema-drop';
-import { PRESET_SESSION_SETTINGS } from '../live/session-guards';
+import { connectWithSessionGuards } from '../live/session-guards';
 import { readRunState, type RunState } from '../live/run-state';
 import { MANAGED_TABLES, type RecordCounts, type UserEngineStore } from '../store/contract';
 import type { FreshSchema, WorkerBridge } from './bridge';
@@ -107,14 +106,13 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
   const driver = input.driver ?? state.driver;
   const poolKey = JSON.stringify([state.runId, schema, driver, dsn]);
   const connection = await acquireConnection(poolKey, () =>
-    createConnection(dsn, {
+    connectWithSessionGuards(dsn, {
       driver,
       schema,
       max: POOL_MAX,
       connectTimeoutMs: input.options.connectTimeoutMs,
       statementTimeoutMs: input.options.statementTimeoutMs,
       applicationName: applicationName(state.runId),
-      sessionSettings: PRESET_SESSION_SETTINGS,
       onQuery: forwardStatement,
     }),
   );
@@ -157,14 +155,13 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
     };
     let pool: Connection;
     try {
-      pool = await createConnection(dsn, {
+      pool = await connectWithSessionGuards(dsn, {
         driver,
         schema: fresh,
         max: FRESH_POOL_MAX,
         connectTimeoutMs: input.options.connectTimeoutMs,
         statementTimeoutMs: input.options.statementTimeoutMs,
         applicationName: applicationName(state.runId),
-        sessionSettings: PRESET_SESSION_SETTINGS,
         onQuery: forwardStatement,
       });
     } catch (error) {

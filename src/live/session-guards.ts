@@ -7,8 +7,41 @@
  * waits keep the server's setting. `default_transaction_read_only` is deliberately NOT overridden:
  * a read-only role or standby is refused by ./preflight instead of being written through.
  */
+import { createConnection } from '../driver/create-connection';
+import type { BoundConnection, ConnectionOptions } from '../driver/port';
+
 export const PRESET_SESSION_SETTINGS: Readonly<Record<string, string>> = Object.freeze({
   idle_session_timeout: '0',
   idle_in_transaction_session_timeout: '0',
   default_transaction_isolation: 'read committed',
 });
+
+/** Added in PostgreSQL 14; on 13 no idle session is ever timed out, so there is nothing to guard. */
+const SINCE_14 = 'idle_session_timeout';
+
+function refusesUnknownSetting(error: unknown, name: string): boolean {
+  return (
+    error instanceof Error &&
+    error.message.includes(`unrecognized configuration parameter "${name}"`)
+  );
+}
+
+/**
+ * Opens a preset pool with {@link PRESET_SESSION_SETTINGS}. A PostgreSQL 13 server refuses the
+ * whole session over a setting it does not know, so on that refusal alone the pool is opened again
+ * without it: one failed connect on 13, none on 14 and later.
+ */
+export async function connectWithSessionGuards(
+  dsn: string,
+  options: Omit<ConnectionOptions, 'sessionSettings'>,
+): Promise<BoundConnection> {
+  try {
+    return await createConnection(dsn, { ...options, sessionSettings: PRESET_SESSION_SETTINGS });
+  } catch (error) {
+    if (!refusesUnknownSetting(error, SINCE_14)) throw error;
+    const withoutSince14 = Object.fromEntries(
+      Object.entries(PRESET_SESSION_SETTINGS).filter(([name]) => name !== SINCE_14),
+    );
+    return createConnection(dsn, { ...options, sessionSettings: withoutSince14 });
+  }
+}

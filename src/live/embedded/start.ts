@@ -63,8 +63,11 @@ const POSTGRES_FLAGS = [
   ['unix_socket_directories', ''],
 ].flatMap(([name, value]) => ['-c', `${name}=${value}`]);
 
-/** UTF8 even where the best locale is plain C (whose default encoding would be SQL_ASCII). */
-const INITDB_FLAGS = ['--encoding=UTF8', '--no-sync', '--no-instructions'];
+/**
+ * UTF8 even where the best locale is plain C (whose default encoding would be SQL_ASCII). Only
+ * flags every supported major knows: `--no-instructions` (PostgreSQL 14+) makes initdb 13 fail.
+ */
+const INITDB_FLAGS = ['--encoding=UTF8', '--no-sync'];
 
 interface LogTail {
   lines: string[];
