@@ -14,8 +14,11 @@ import { connectBounded } from './connect';
 export interface ResetPlanner {
   /** The checks a run makes before writing anything (privileges, read-only, encoding, ledger). */
   preflight(scope: TransactionScope): Promise<{ checks: Check[]; ledger: LedgerInfo }>;
-  /** A DRY RUN of what the run bootstrap and reset would drop, empty, keep or leave alone. */
-  plan(scope: TransactionScope): Promise<PlanEntryJson[]>;
+  /**
+   * A DRY RUN of what the run bootstrap and reset would drop, empty, keep or leave alone; a run
+   * collects another run only once its lease has been expired for `graceMs` (the run's leaseMs).
+   */
+  plan(scope: TransactionScope, options: { graceMs: number }): Promise<PlanEntryJson[]>;
 }
 
 export interface ServerProbe {
@@ -106,6 +109,7 @@ async function advisoryLockCheck(scope: TransactionScope): Promise<Check> {
 async function probeInTransaction(
   connection: Connection,
   target: LiveTarget,
+  graceMs: number,
   planner: ResetPlanner,
 ): Promise<ServerProbe> {
   return connection.transaction(async (scope) => {
@@ -118,7 +122,7 @@ async function probeInTransaction(
     const ledger = preflight.ledger;
     let resetPlan: PlanEntryJson[] | null = null;
     try {
-      resetPlan = await scope.savepoint((inner) => planner.plan(inner));
+      resetPlan = await scope.savepoint((inner) => planner.plan(inner, { graceMs }));
       const acting = (a: PlanEntryJson['action']) => a === 'drop-schema' || a === 'empty-tables';
       const drops = resetPlan.filter((entry) => acting(entry.action)).length;
       checks.push({
@@ -180,7 +184,7 @@ async function poolerCheck(
 export async function probeServer(
   target: LiveTarget,
   driver: DriverName,
-  connectTimeoutMs: number,
+  { connectTimeoutMs, graceMs }: { connectTimeoutMs: number; graceMs: number },
   planner: ResetPlanner,
 ): Promise<ServerProbe> {
   const began = Date.now();
@@ -211,7 +215,7 @@ export async function probeServer(
     detail: `${where} with ${driver} in ${Date.now() - began} ms (timeout ${connectTimeoutMs} ms)`,
   };
   try {
-    const probe = await probeInTransaction(connection, target, planner);
+    const probe = await probeInTransaction(connection, target, graceMs, planner);
     const pooler = await poolerCheck(target, driver, connectTimeoutMs);
     return { ...probe, checks: [connected, pooler, ...probe.checks] };
   } catch (error) {

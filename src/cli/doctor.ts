@@ -117,7 +117,11 @@ export async function buildDoctorReport(
       probe = await probeServer(
         decision.target,
         drivers.selected,
-        decision.options.connectTimeoutMs,
+        {
+          connectTimeoutMs: decision.options.connectTimeoutMs,
+          // What this project's runs wait before collecting another run's expired lease.
+          graceMs: decision.options.leaseMs,
+        },
         deps.planner,
       );
       checks.push(...probe.checks);

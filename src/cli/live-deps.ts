@@ -52,7 +52,7 @@ export const liveDeps: CliDeps = {
       };
       return { checks: report.checks, ledger };
     },
-    plan: async (scope) => flattenPlan(await planReset(scope)),
+    plan: async (scope, { graceMs }) => flattenPlan(await planReset(scope, { graceMs })),
   },
   collector: {
     collect: async (admin, { dryRun, graceMs }) => {
