@@ -212,6 +212,25 @@ export async function expectNothingWritten(db: ScenarioDb): Promise<void> {
 }
 
 /**
+ * A refusal a provider can see coming: `doctor` exits 1 naming it, the run is then refused once
+ * before any test (see expectRefused), and nothing is written.
+ */
+export async function expectPredictedRefusal(
+  db: ScenarioDb,
+  dsn: string,
+  project: string,
+  message: RegExp,
+): Promise<void> {
+  const doctor = await runCli(db, dsn, project, ['doctor']);
+  expect(doctor.code).toBe(1);
+  expect(doctor.stdout).toMatch(message);
+
+  const run = await runScenario(db, dsn, project);
+  expectRefused(run, project, message, { once: true });
+  await expectNothingWritten(db);
+}
+
+/**
  * No run schema, ledger row or session of a run left, and the canaries byte-identical. Behind a
  * pooler, the server sessions the pooler keeps for reuse (its own sockets, `poolerPid`) are the
  * pooler's, not the run's: only sessions from anywhere else count.
