@@ -10,6 +10,7 @@ import * as path from 'path';
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 const JEST_BIN = path.join(REPO, 'node_modules', 'jest', 'bin', 'jest.js');
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
+export const PACKAGE_NAME = '@user-engine/jest-live';
 
 // The sentinel's home is ../../support/sentinel; re-exported because the e2e, faults and cli
 // suites import it from here.
@@ -51,11 +52,15 @@ export interface ProjectOptions {
   isolatedWith?: readonly string[];
 }
 
-/** Links `name` from the repository's node_modules into `dir`'s. */
-function linkFromRepo(dir: string, name: string): void {
+/**
+ * Links `name` into `dir`'s node_modules: this package (`@user-engine/jest-live`) to the
+ * repository itself, anything else to the repository's own copy in its node_modules.
+ */
+export function linkFromRepo(dir: string, name: string): void {
   const link = path.join(dir, 'node_modules', name);
   fs.mkdirSync(path.dirname(link), { recursive: true });
-  fs.symlinkSync(path.join(REPO, 'node_modules', name), link, 'dir');
+  const target = name === PACKAGE_NAME ? REPO : path.join(REPO, 'node_modules', name);
+  fs.symlinkSync(target, link, 'dir');
 }
 
 const projects: string[] = [];
@@ -65,14 +70,12 @@ export function prepareProject(fixture: FixtureName, options: ProjectOptions = {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ue-e2e-${fixture}-`));
   projects.push(dir);
   fs.cpSync(path.join(FIXTURES, fixture), dir, { recursive: true });
-  const scope = path.join(dir, 'node_modules', '@user-engine');
-  fs.mkdirSync(scope, { recursive: true });
-  const target = path.join(scope, 'jest-live');
   if (!options.withoutDrivers && !options.isolatedWith) {
-    fs.symlinkSync(REPO, target, 'dir');
+    linkFromRepo(dir, PACKAGE_NAME);
     return dir;
   }
-  fs.mkdirSync(target);
+  const target = path.join(dir, 'node_modules', PACKAGE_NAME);
+  fs.mkdirSync(target, { recursive: true });
   for (const entry of ['package.json', 'jest-preset.js', 'esm-import.js', 'dist']) {
     fs.cpSync(path.join(REPO, entry), path.join(target, entry), { recursive: true });
   }

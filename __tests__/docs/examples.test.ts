@@ -1,0 +1,269 @@
+/**
+ * Docs that run: every fenced block of README.md and docs/**\/*.md is either part of a fixture
+ * provider repo this suite builds and runs, an output sample compared with real output, a type
+ * compared with the exported one, or marked `<!-- example: skip — reason -->`. A block with no
+ * directive fails the suite. See CONTRIBUTING.md ("Examples in the docs").
+ *
+ * Without a server (USER_ENGINE_TEST_EMBEDDED=0, no DSN) the typecheck, the skip-path runs and
+ * `doctor` still run; the live runs are reported as skipped with the reason in their names.
+ */
+import {
+  assertBuilt,
+  describeRun,
+  REPO,
+  runJest,
+  SENTINEL_PASSWORD,
+  titles,
+  type JestRun,
+} from '../e2e/support/harness';
+import { createE2eDatabase, ADMIN_DSN, type E2eDatabase } from '../e2e/support/db';
+import { runBuilt, cleanEnv, type CliRun } from '../cli/support';
+import { listConformanceSpecs } from '../../src/conformance';
+import { decideTestServer } from '../support/embedded-decision';
+import { extractAll, where, type Example } from './support/extract';
+import { parseShell, parseWorkflow, substituteDatabase, type DocCommand } from './support/commands';
+import { buildWorkspace, type Workspace } from './support/workspace';
+import { linePattern, parseJsonc, shapeDifferences } from './support/shapes';
+
+jest.setTimeout(240_000);
+
+const EXAMPLES = extractAll(REPO);
+
+/** Repos the docs only declare types in: typechecked, never run (nothing to run). */
+const TYPECHECK_ONLY = new Set(['types']);
+
+const NO_SERVER = 'needs a server: no USER_ENGINE_LIVE_DSN and USER_ENGINE_TEST_EMBEDDED=0';
+const liveTest = ADMIN_DSN ? test : (name: string) => test.skip(`${name} [${NO_SERVER}]`, () => {});
+const embeddedTest =
+  decideTestServer(process.env) === 'opted-out'
+    ? (name: string) => test.skip(`${name} [USER_ENGINE_TEST_EMBEDDED=0]`, () => {})
+    : test;
+
+function commandsOf(example: Example): DocCommand[] {
+  return example.lang === 'yaml' ? parseWorkflow(example.body) : parseShell(example.body);
+}
+
+interface RepoCommand {
+  repo: string;
+  command: DocCommand & { kind: 'jest' };
+  source: string;
+  /** False for the live run of a repo no documented command runs. */
+  documented: boolean;
+}
+
+/** The `npx jest` commands of the docs, per repo; a repo no block runs gets a live `npx jest`. */
+function jestCommands(): RepoCommand[] {
+  const found: RepoCommand[] = [];
+  const repos = new Set<string>();
+  for (const example of EXAMPLES) {
+    const directive = example.directive;
+    if (directive?.kind === 'file') repos.add(directive.repo);
+    if (directive?.kind !== 'run') continue;
+    for (const command of commandsOf(example)) {
+      if (command.kind === 'jest') {
+        found.push({ repo: directive.repo, command, source: where(example), documented: true });
+      }
+    }
+  }
+  for (const repo of repos) {
+    if (TYPECHECK_ONLY.has(repo) || found.some((run) => run.repo === repo)) continue;
+    const env = {
+      USER_ENGINE_LIVE_DSN: 'postgres://your-database',
+      USER_ENGINE_LIVE_RESET: 'your-database',
+      USER_ENGINE_LIVE_REQUIRED: '1',
+    };
+    const text = 'USER_ENGINE_LIVE_DSN=… USER_ENGINE_LIVE_RESET=… npx jest (no block runs it)';
+    found.push({
+      repo,
+      command: { kind: 'jest', env, args: [], text },
+      source: repo,
+      documented: false,
+    });
+  }
+  return found;
+}
+
+function outputSample(check: string): Example {
+  const sample = EXAMPLES.find(
+    (e) => e.directive?.kind === 'output' && e.directive.check === check,
+  );
+  if (!sample) throw new Error(`no documented sample for output=${check}`);
+  return sample;
+}
+
+/** Every line of the documented sample has a line of the same shape in `output`. */
+function expectLinesLike(check: string, output: string): void {
+  const sample = outputSample(check);
+  const unmatched = sample.body
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .filter((line) => !linePattern(line).test(output));
+  expect({ sample: where(sample), unmatched }).toEqual({ sample: where(sample), unmatched: [] });
+}
+
+function expectJsonLike(check: string, run: CliRun): void {
+  const sample = outputSample(check);
+  const differences = shapeDifferences(parseJsonc(sample.body), JSON.parse(run.stdout));
+  expect({ sample: where(sample), differences }).toEqual({
+    sample: where(sample),
+    differences: [],
+  });
+}
+
+/** What every documented `npx jest` claims: it succeeds, prints no password. */
+function expectSucceeded(run: JestRun, source: string): void {
+  if (run.code !== 0 || !run.json?.success) throw new Error(`${source}\n${describeRun(run)}`);
+  expect(run.json.numFailedTests).toBe(0);
+  expect(run.allOutput).not.toContain(SENTINEL_PASSWORD);
+}
+
+/** Full names of the shared suite's specs inside a block named `block`. */
+function suiteSpecs(block: string): string[] {
+  return listConformanceSpecs().map((spec) => `${block} ${spec.group} ${spec.name}`);
+}
+
+/** The claims of the docs' text around each repo's live run (README, provider-setup.md §2, §6). */
+const LIVE_CLAIMS: Record<string, (run: JestRun) => void> = {
+  // README: "the whole shared suite, live, on your store", readiness specs included.
+  readme: (run) => {
+    expect(titles(run, 'passed').sort()).toEqual(suiteSpecs('MyStore').sort());
+  },
+  // §2: the one-liner runs the whole suite; the declared capability skips exactly its specs,
+  // with the reason in their names; the storeFactory's store serves the own spec. §6: REQUIRED
+  // passes because live tests ran.
+  setup: (run) => {
+    const passed = titles(run, 'passed');
+    expect(passed.filter((name) => name.startsWith('MyUserEngineStore ')).sort()).toEqual(
+      suiteSpecs('MyUserEngineStore').sort(),
+    );
+    const pending = titles(run, 'pending');
+    expect(pending.length).toBeGreaterThan(5);
+    expect(
+      pending.filter(
+        (name) => !name.endsWith('[skipped: store declares concurrentWriters: false]'),
+      ),
+    ).toEqual([]);
+    expect(
+      passed.filter((name) => name.startsWith('SingleSessionStore ')).length + pending.length,
+    ).toBe(listConformanceSpecs().length);
+    expect(passed).toContain('my store on PostgreSQL my own spec');
+  },
+  globals: (run) =>
+    expect(titles(run, 'passed')).toContain('a provider spec writes through the live store'),
+  reporter: (run) => {
+    expect(titles(run, 'passed')).toContain('a provider spec writes through the live store');
+    expectLinesLike('reporter', run.allOutput);
+  },
+};
+
+describe('every fenced block in README.md and docs/', () => {
+  test('is run by this suite or marked not runnable with a reason', () => {
+    expect(EXAMPLES.length).toBeGreaterThan(30);
+    const unmarked = EXAMPLES.filter((example) => !example.directive).map(
+      (example) =>
+        `${where(example)}: ${example.invalid ? `unreadable directive "${example.invalid}"` : 'no <!-- example: ... --> directive'}`,
+    );
+    expect(unmarked).toEqual([]);
+  });
+
+  test('shell and CI blocks hold only commands this suite runs', () => {
+    for (const example of EXAMPLES) {
+      if (example.directive?.kind === 'run') expect(commandsOf(example).length).toBeGreaterThan(0);
+    }
+  });
+
+  test.each(
+    EXAMPLES.flatMap((example) =>
+      example.directive?.kind === 'skip' ? [[where(example), example.directive.reason]] : [],
+    ),
+  )('%s is not run: %s', (_where, reason) => {
+    expect(reason.length).toBeGreaterThan(15);
+  });
+});
+
+describe('the fixture provider repos of the docs', () => {
+  let workspace: Workspace;
+  let db: E2eDatabase | undefined;
+  const runs = jestCommands();
+
+  beforeAll(async () => {
+    assertBuilt();
+    workspace = buildWorkspace(EXAMPLES);
+    for (const example of EXAMPLES) {
+      if (example.directive?.kind !== 'run') continue;
+      for (const command of commandsOf(example)) {
+        if (command.kind === 'install') workspace.install(command.packages);
+      }
+    }
+    if (ADMIN_DSN) db = await createE2eDatabase('examples', 'ue_docs_');
+  });
+  afterAll(async () => {
+    workspace?.remove();
+    await db?.drop();
+  });
+
+  test('the TypeScript examples typecheck against the built package (tsc --noEmit)', () => {
+    const result = workspace.typecheck();
+    if (result.status !== 0) throw new Error(result.output);
+  });
+
+  test('doctor --json without a DSN: the documented JSON shape, verdict skip', async () => {
+    const run = await runBuilt(['doctor', '--json'], cleanEnv(), workspace.repoDir('readme'));
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ verdict: 'skip', exitCode: 1 });
+    expectJsonLike('doctor-json', run);
+  });
+
+  for (const { repo, command, source, documented } of runs) {
+    const needsDatabase = command.env.USER_ENGINE_LIVE_DSN !== undefined;
+    const isEmbedded = command.env.USER_ENGINE_LIVE_DSN === 'embedded';
+    const name = `${repo}: \`${command.text}\` (${source})`;
+    const declare = isEmbedded ? embeddedTest : needsDatabase ? liveTest : test;
+    declare(name, async () => {
+      const env = substituteDatabase(command.env, db);
+      if (!env) throw new Error('no test database');
+      const run = await runJest(workspace.repoDir(repo), {
+        env,
+        args: [...command.args.filter((arg) => arg !== '--ci'), '--runInBand'],
+        timeoutMs: 200_000,
+      });
+      expectSucceeded(run, source);
+      if (needsDatabase) {
+        expect(run.json?.numPassedTests).toBeGreaterThan(0);
+        LIVE_CLAIMS[repo]?.(run);
+      }
+      if (db && !isEmbedded) {
+        expect(await db.leftovers()).toEqual({ runSchemas: [], ledgerRows: 0, backends: 0 });
+      }
+    });
+    if (needsDatabase && !isEmbedded && documented) {
+      // README and provider-setup.md §4: without a DSN the same command skips every live test,
+      // silently, and connects to nothing.
+      test(`${repo}: the same \`npx jest\` without a DSN skips every live test, silently`, async () => {
+        const { USER_ENGINE_LIVE_DSN: _dsn, USER_ENGINE_LIVE_RESET: _reset, ...env } = command.env;
+        const run = await runJest(workspace.repoDir(repo), {
+          env: { ...env, USER_ENGINE_LIVE_REQUIRED: '' },
+          args: ['--runInBand'],
+        });
+        expectSucceeded(run, source);
+        expect(run.json?.numPassedTests).toBe(0);
+        expect(run.json?.numPendingTests).toBe(run.json?.numTotalTests);
+        expect(run.stderr).not.toContain('user-engine-live');
+      });
+    }
+  }
+
+  liveTest(
+    'doctor --json and gc --json --dry-run with the DSN: the documented JSON shapes',
+    async () => {
+      const env = cleanEnv(db!.liveEnv());
+      const doctor = await runBuilt(['doctor', '--json'], env, workspace.repoDir('readme'), 60_000);
+      expect({ code: doctor.code, stderr: doctor.stderr }).toEqual({ code: 0, stderr: '' });
+      expectJsonLike('doctor-json', doctor);
+      const gc = await runBuilt(['gc', '--json', '--dry-run'], env, workspace.repoDir('readme'));
+      expect({ code: gc.code, stderr: gc.stderr }).toEqual({ code: 0, stderr: '' });
+      expectJsonLike('gc-json', gc);
+      expect(`${doctor.stdout}${gc.stdout}`).not.toContain(SENTINEL_PASSWORD);
+    },
+  );
+});
