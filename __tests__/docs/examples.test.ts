@@ -29,8 +29,8 @@ jest.setTimeout(240_000);
 
 const EXAMPLES = extractAll(REPO);
 
-/** Repos the docs only declare types in: typechecked, never run (nothing to run). */
-const TYPECHECK_ONLY = new Set(['types']);
+/** Repos of scripts, not Jest projects: typechecked, and each script run by a test below. */
+const SCRIPT_REPOS = new Set(['types']);
 
 const NO_SERVER = 'needs a server: no USER_ENGINE_LIVE_DSN and USER_ENGINE_TEST_EMBEDDED=0';
 const liveTest = ADMIN_DSN ? test : (name: string) => test.skip(`${name} [${NO_SERVER}]`, () => {});
@@ -66,7 +66,7 @@ function jestCommands(): RepoCommand[] {
     }
   }
   for (const repo of repos) {
-    if (TYPECHECK_ONLY.has(repo) || found.some((run) => run.repo === repo)) continue;
+    if (SCRIPT_REPOS.has(repo) || found.some((run) => run.repo === repo)) continue;
     const env = {
       USER_ENGINE_LIVE_DSN: 'postgres://your-database',
       USER_ENGINE_LIVE_RESET: 'your-database',
@@ -252,6 +252,30 @@ describe('the fixture provider repos of the docs', () => {
       });
     }
   }
+
+  liveTest(
+    'postgres-store.md: the createConnection snippet opens and migrates a store',
+    async () => {
+      // "never the schema itself (create it first)": the snippet's schema exists beforehand.
+      await db!.query('CREATE SCHEMA app');
+      const run = workspace.runScript(
+        'types',
+        'src/open-store.ts',
+        cleanEnv({ DATABASE_URL: db!.dsn }),
+      );
+      if (run.status !== 0) throw new Error(run.output);
+      const tables = await db!.query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'app' ORDER BY 1`,
+      );
+      expect(tables.map((row) => row.table_name)).toEqual([
+        'user_engine_identities',
+        'user_engine_outbox',
+        'user_engine_schema_migrations',
+        'user_engine_users',
+      ]);
+      await db!.query('DROP SCHEMA app CASCADE');
+    },
+  );
 
   liveTest(
     'doctor --json and gc --json --dry-run with the DSN: the documented JSON shapes',

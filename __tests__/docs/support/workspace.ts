@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { linkFromRepo, PACKAGE_NAME, REPO } from '../../e2e/support/harness';
+import * as ts from 'typescript';
 import type { Example } from './extract';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures');
@@ -57,6 +58,16 @@ export interface Workspace {
   install(packages: readonly string[]): void;
   /** `tsc --noEmit` over every repo; status and output. */
   typecheck(): { status: number | null; output: string };
+  /**
+   * Runs a TypeScript file of a repo as the ES module script it is (types stripped, as a
+   * provider's build would), waits for its top-level await, then exits: the documented snippet
+   * leaves its connection open, as an application would.
+   */
+  runScript(
+    repo: string,
+    file: string,
+    env: NodeJS.ProcessEnv,
+  ): { status: number | null; output: string };
   remove(): void;
 }
 
@@ -137,6 +148,22 @@ export function buildWorkspace(examples: readonly Example[]): Workspace {
       const result = spawnSync(process.execPath, [tsc, '-p', root, '--pretty', 'false'], {
         cwd: root,
         encoding: 'utf8',
+      });
+      return { status: result.status, output: `${result.stdout}${result.stderr}` };
+    },
+    runScript(repo, file, env) {
+      const source = fs.readFileSync(path.join(repoDir(repo), file), 'utf8');
+      const compiled = ts.transpileModule(source, {
+        compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+      });
+      const script = path.join(repoDir(repo), file.replace(/\.ts$/, '.mjs'));
+      fs.writeFileSync(script, compiled.outputText);
+      const main = `await import(${JSON.stringify(script)}); process.exit(0);`;
+      const result = spawnSync(process.execPath, ['--input-type=module', '-e', main], {
+        cwd: repoDir(repo),
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
       });
       return { status: result.status, output: `${result.stdout}${result.stderr}` };
     },
