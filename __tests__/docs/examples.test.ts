@@ -32,6 +32,9 @@ const EXAMPLES = extractAll(REPO);
 /** Repos of scripts, not Jest projects: typechecked, and each script run by a test below. */
 const SCRIPT_REPOS = new Set(['types']);
 
+/** The `output=` samples the tests below compare with real output. */
+const OUTPUT_CHECKS = ['doctor-json', 'gc-json', 'reporter'];
+
 const NO_SERVER = 'needs a server: no USER_ENGINE_LIVE_DSN and USER_ENGINE_TEST_EMBEDDED=0';
 const liveTest = ADMIN_DSN ? test : (name: string) => test.skip(`${name} [${NO_SERVER}]`, () => {});
 const embeddedTest =
@@ -166,6 +169,15 @@ describe('every fenced block in README.md and docs/', () => {
     expect(unmarked).toEqual([]);
   });
 
+  test('every output sample names a check this suite makes', () => {
+    const checks = EXAMPLES.flatMap((example) =>
+      example.directive?.kind === 'output' ? [`${where(example)}: ${example.directive.check}`] : [],
+    );
+    expect(
+      checks.filter((check) => !OUTPUT_CHECKS.some((known) => check.endsWith(`: ${known}`))),
+    ).toEqual([]);
+  });
+
   test('shell and CI blocks hold only commands this suite runs', () => {
     for (const example of EXAMPLES) {
       if (example.directive?.kind === 'run') expect(commandsOf(example).length).toBeGreaterThan(0);
@@ -274,6 +286,25 @@ describe('the fixture provider repos of the docs', () => {
         'user_engine_users',
       ]);
       await db!.query('DROP SCHEMA app CASCADE');
+    },
+  );
+
+  test.each(EXAMPLES.filter((example) => example.directive?.kind === 'synopsis').map(where))(
+    '%s: every usage line is the Usage: line of its --help',
+    async (source) => {
+      const example = EXAMPLES.find((candidate) => where(candidate) === source)!;
+      const commands = example.body
+        .split('\n')
+        .filter((line) => /^npx user-engine-live [a-z]/.test(line));
+      expect(commands.length).toBeGreaterThan(0);
+      for (const line of commands) {
+        const usage = line.replace(/^npx /, '');
+        const run = await runBuilt([usage.split(' ')[1], '--help'], cleanEnv(), workspace.root);
+        expect({ code: run.code, usage: run.stdout.split('\n')[0] }).toEqual({
+          code: 0,
+          usage: `Usage: ${usage}`,
+        });
+      }
     },
   );
 

@@ -17,7 +17,9 @@ export type ExampleDirective =
   /** A sample of what `check` prints: the test compares its shape with the real output. */
   | { kind: 'output'; check: string }
   /** A TypeScript declaration that must be identical to the type `name` exported by `module`. */
-  | { kind: 'type'; module: string; name: string };
+  | { kind: 'type'; module: string; name: string }
+  /** `npx user-engine-live ...` usage lines: each must be the `Usage:` line of its `--help`. */
+  | { kind: 'synopsis' };
 
 export interface Example {
   /** Path relative to the repository root, e.g. `docs/cli.md`. */
@@ -36,8 +38,12 @@ export interface Example {
 const FENCE = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)/;
 const DIRECTIVE = /^\s*<!--\s*example:\s*(.*?)\s*-->\s*$/;
 
-/** `skip — reason` (also `-`, `:`), `repo=a file=b`, `repo=a run`, `output=x`, `type=mod#Name`. */
+/**
+ * `skip — reason` (also `-`, `:`), `repo=a file=b`, `repo=a run`, `output=x`, `type=mod#Name`,
+ * `synopsis`.
+ */
 export function parseDirective(text: string): ExampleDirective | undefined {
+  if (text === 'synopsis') return { kind: 'synopsis' };
   const skip = /^skip\s*[—–:-]\s*(\S.*)$/.exec(text);
   if (skip) return { kind: 'skip', reason: skip[1] };
   const fields = new Map<string, string>();
