@@ -48,7 +48,7 @@ function commandsOf(example: Example): DocCommand[] {
 
 interface RepoCommand {
   repo: string;
-  command: DocCommand & { kind: 'jest' };
+  command: DocCommand & { kind: 'jest' | 'cli' };
   source: string;
   /** False for the live run of a repo no documented command runs. */
   documented: boolean;
@@ -63,13 +63,18 @@ function jestCommands(): RepoCommand[] {
     if (directive?.kind === 'file') repos.add(directive.repo);
     if (directive?.kind !== 'run') continue;
     for (const command of commandsOf(example)) {
-      if (command.kind === 'jest') {
+      if (command.kind === 'jest' || command.kind === 'cli') {
         found.push({ repo: directive.repo, command, source: where(example), documented: true });
       }
     }
   }
   for (const repo of repos) {
-    if (SCRIPT_REPOS.has(repo) || found.some((run) => run.repo === repo)) continue;
+    if (
+      SCRIPT_REPOS.has(repo) ||
+      found.some((run) => run.repo === repo && run.command.kind === 'jest')
+    ) {
+      continue;
+    }
     const env = {
       USER_ENGINE_LIVE_DSN: 'postgres://your-database',
       USER_ENGINE_LIVE_RESET: 'your-database',
@@ -234,6 +239,17 @@ describe('the fixture provider repos of the docs', () => {
     declare(name, async () => {
       const env = substituteDatabase(command.env, db);
       if (!env) throw new Error('no test database');
+      if (command.kind === 'cli') {
+        // `npx user-engine-live ...`: documented as succeeding in that repo.
+        const cli = await runBuilt(command.args, cleanEnv(env), workspace.repoDir(repo), 60_000);
+        expect({ source, code: cli.code, stderr: cli.stderr }).toEqual({
+          source,
+          code: 0,
+          stderr: '',
+        });
+        expect(cli.stdout).not.toContain(SENTINEL_PASSWORD);
+        return;
+      }
       const run = await runJest(workspace.repoDir(repo), {
         env,
         args: [...command.args.filter((arg) => arg !== '--ci'), '--runInBand'],
@@ -248,7 +264,7 @@ describe('the fixture provider repos of the docs', () => {
         expect(await db.leftovers()).toEqual({ runSchemas: [], ledgerRows: 0, backends: 0 });
       }
     });
-    if (needsDatabase && !isEmbedded && documented) {
+    if (command.kind === 'jest' && needsDatabase && !isEmbedded && documented) {
       // README and provider-setup.md §4: without a DSN the same command skips every live test,
       // silently, and connects to nothing.
       test(`${repo}: the same \`npx jest\` without a DSN skips every live test, silently`, async () => {
