@@ -16,16 +16,17 @@ import {
   titles,
   type JestRun,
 } from '../e2e/support/harness';
-import { createE2eDatabase, ADMIN_DSN, type E2eDatabase } from '../e2e/support/db';
+import { createE2eDatabase, ADMIN_DSN, type E2eDatabase, type Leftovers } from '../e2e/support/db';
 import { runBuilt, cleanEnv, type CliRun } from '../cli/support';
 import { listConformanceSpecs } from '../../src/conformance';
 import { decideTestServer } from '../support/embedded-decision';
 import { extractAll, where, type Example } from './support/extract';
 import { parseShell, parseWorkflow, substituteDatabase, type DocCommand } from './support/commands';
-import { buildWorkspace, type Workspace } from './support/workspace';
+import { buildWorkspace, type ProcessResult, type Workspace } from './support/workspace';
+import { createLanes } from './support/lanes';
 import { linePattern, parseJsonc, shapeDifferences } from './support/shapes';
 
-jest.setTimeout(240_000);
+jest.setTimeout(300_000);
 
 const EXAMPLES = extractAll(REPO);
 
@@ -37,10 +38,6 @@ const OUTPUT_CHECKS = ['doctor-json', 'gc-json', 'reporter'];
 
 const NO_SERVER = 'needs a server: no USER_ENGINE_LIVE_DSN and USER_ENGINE_TEST_EMBEDDED=0';
 const liveTest = ADMIN_DSN ? test : (name: string) => test.skip(`${name} [${NO_SERVER}]`, () => {});
-const embeddedTest =
-  decideTestServer(process.env) === 'opted-out'
-    ? (name: string) => test.skip(`${name} [USER_ENGINE_TEST_EMBEDDED=0]`, () => {})
-    : test;
 
 function commandsOf(example: Example): DocCommand[] {
   return example.lang === 'yaml' ? parseWorkflow(example.body) : parseShell(example.body);
@@ -198,10 +195,76 @@ describe('every fenced block in README.md and docs/', () => {
   });
 });
 
+/** A child run of the suite: a documented command, or its twin without a DSN. */
+interface PlannedRun extends RepoCommand {
+  name: string;
+  /** `live`: against the repo's own test database; `offline`: no DSN at all. */
+  mode: 'live' | 'embedded' | 'offline';
+  /** The twin without a DSN of a documented live `npx jest` (README, provider-setup.md §4). */
+  withoutDsn: boolean;
+}
+
+function planRuns(): PlannedRun[] {
+  const planned: PlannedRun[] = [];
+  for (const run of jestCommands()) {
+    const dsn = run.command.env.USER_ENGINE_LIVE_DSN;
+    const mode = dsn === undefined ? 'offline' : dsn === 'embedded' ? 'embedded' : 'live';
+    const name = `${run.repo}: \`${run.command.text}\` (${run.source})`;
+    planned.push({ ...run, name, mode, withoutDsn: false });
+    if (run.command.kind === 'jest' && mode === 'live' && run.documented) {
+      const {
+        USER_ENGINE_LIVE_DSN: _dsn,
+        USER_ENGINE_LIVE_RESET: _reset,
+        ...env
+      } = run.command.env;
+      planned.push({
+        ...run,
+        command: { ...run.command, env: { ...env, USER_ENGINE_LIVE_REQUIRED: '' }, args: [] },
+        name: `${run.repo}: the same \`npx jest\` without a DSN skips every live test, silently`,
+        mode: 'offline',
+        withoutDsn: true,
+      });
+    }
+  }
+  // Longest first, so the two lanes finish close together.
+  const weight = (run: PlannedRun) => (run.mode === 'offline' ? 1 : 0);
+  return planned.sort((a, b) => weight(a) - weight(b));
+}
+
+interface RunResult {
+  jest?: JestRun;
+  cli?: CliRun;
+  /** What the run left in its repo's test database, looked at as soon as it ended. */
+  leftovers?: Leftovers;
+}
+
+const CAN_RUN: Record<PlannedRun['mode'], boolean> = {
+  live: ADMIN_DSN !== undefined,
+  embedded: decideTestServer(process.env) !== 'opted-out',
+  offline: true,
+};
+
 describe('the fixture provider repos of the docs', () => {
+  const plan = planRuns();
+  const results = new Map<string, Promise<RunResult>>();
+  const databases = new Map<string, E2eDatabase>();
   let workspace: Workspace;
-  let db: E2eDatabase | undefined;
-  const runs = jestCommands();
+  let typecheck: Promise<ProcessResult>;
+  /** The database of `doctor`, `gc` and the scripts. */
+  const tools = () => databases.get('tools')!;
+
+  async function execute(planned: PlannedRun): Promise<RunResult> {
+    const db = databases.get(planned.repo);
+    const env = substituteDatabase(planned.command.env, db);
+    if (!env) throw new Error(`no test database for ${planned.repo}`);
+    const cwd = workspace.repoDir(planned.repo);
+    if (planned.command.kind === 'cli') {
+      return { cli: await runBuilt(planned.command.args, cleanEnv(env), cwd, 60_000) };
+    }
+    const args = planned.command.args.filter((arg) => arg !== '--ci');
+    const jest = await runJest(cwd, { env, args: [...args, '--runInBand'], timeoutMs: 280_000 });
+    return { jest, leftovers: planned.mode === 'live' ? await db!.leftovers() : undefined };
+  }
 
   beforeAll(async () => {
     assertBuilt();
@@ -212,15 +275,32 @@ describe('the fixture provider repos of the docs', () => {
         if (command.kind === 'install') workspace.install(command.packages);
       }
     }
-    if (ADMIN_DSN) db = await createE2eDatabase('examples', 'ue_docs_');
+    if (ADMIN_DSN) {
+      const repos = new Set(plan.filter((run) => run.mode === 'live').map((run) => run.repo));
+      for (const repo of [...repos, 'tools']) {
+        databases.set(repo, await createE2eDatabase(repo, 'ue_docs_'));
+      }
+    }
+    const enqueue = createLanes(2);
+    const runnable = plan.filter((run) => CAN_RUN[run.mode]);
+    const firstOffline = runnable.findIndex((run) => run.mode === 'offline');
+    runnable.forEach((planned, index) => {
+      if (index === firstOffline) typecheck = enqueue(() => workspace.typecheck());
+      const result = enqueue(() => execute(planned));
+      result.catch(() => undefined); // awaited (and reported) by its test
+      results.set(planned.name, result);
+    });
+    typecheck ??= enqueue(() => workspace.typecheck());
   });
   afterAll(async () => {
+    // Every queued run has ended before the folders and databases go.
+    await Promise.allSettled([typecheck, ...results.values()]);
     workspace?.remove();
-    await db?.drop();
+    for (const db of databases.values()) await db.drop();
   });
 
-  test('the TypeScript examples typecheck against the built package (tsc --noEmit)', () => {
-    const result = workspace.typecheck();
+  test('the TypeScript examples typecheck against the built package (tsc --noEmit)', async () => {
+    const result = await typecheck;
     if (result.status !== 0) throw new Error(result.output);
   });
 
@@ -231,17 +311,21 @@ describe('the fixture provider repos of the docs', () => {
     expectJsonLike('doctor-json', run);
   });
 
-  for (const { repo, command, source, documented } of runs) {
-    const needsDatabase = command.env.USER_ENGINE_LIVE_DSN !== undefined;
-    const isEmbedded = command.env.USER_ENGINE_LIVE_DSN === 'embedded';
-    const name = `${repo}: \`${command.text}\` (${source})`;
-    const declare = isEmbedded ? embeddedTest : needsDatabase ? liveTest : test;
-    declare(name, async () => {
-      const env = substituteDatabase(command.env, db);
-      if (!env) throw new Error('no test database');
-      if (command.kind === 'cli') {
+  for (const planned of plan) {
+    const reason = {
+      live: NO_SERVER,
+      embedded: 'USER_ENGINE_TEST_EMBEDDED=0',
+      offline: '',
+    }[planned.mode];
+    if (!CAN_RUN[planned.mode]) {
+      test.skip(`${planned.name} [${reason}]`, () => {});
+      continue;
+    }
+    test(planned.name, async () => {
+      const { jest: run, cli, leftovers } = await results.get(planned.name)!;
+      if (cli) {
         // `npx user-engine-live ...`: documented as succeeding in that repo.
-        const cli = await runBuilt(command.args, cleanEnv(env), workspace.repoDir(repo), 60_000);
+        const { source } = planned;
         expect({ source, code: cli.code, stderr: cli.stderr }).toEqual({
           source,
           code: 0,
@@ -250,49 +334,31 @@ describe('the fixture provider repos of the docs', () => {
         expect(cli.stdout).not.toContain(SENTINEL_PASSWORD);
         return;
       }
-      const run = await runJest(workspace.repoDir(repo), {
-        env,
-        args: [...command.args.filter((arg) => arg !== '--ci'), '--runInBand'],
-        timeoutMs: 200_000,
-      });
-      expectSucceeded(run, source);
-      if (needsDatabase) {
-        expect(run.json?.numPassedTests).toBeGreaterThan(0);
-        LIVE_CLAIMS[repo]?.(run);
+      expectSucceeded(run!, planned.source);
+      if (planned.withoutDsn) {
+        expect(run!.json?.numPassedTests).toBe(0);
+        expect(run!.json?.numPendingTests).toBe(run!.json?.numTotalTests);
+        expect(run!.stderr).not.toContain('user-engine-live');
+      } else if (planned.mode !== 'offline') {
+        expect(run!.json?.numPassedTests).toBeGreaterThan(0);
+        LIVE_CLAIMS[planned.repo]?.(run!);
       }
-      if (db && !isEmbedded) {
-        expect(await db.leftovers()).toEqual({ runSchemas: [], ledgerRows: 0, backends: 0 });
-      }
+      if (leftovers) expect(leftovers).toEqual({ runSchemas: [], ledgerRows: 0, backends: 0 });
     });
-    if (command.kind === 'jest' && needsDatabase && !isEmbedded && documented) {
-      // README and provider-setup.md §4: without a DSN the same command skips every live test,
-      // silently, and connects to nothing.
-      test(`${repo}: the same \`npx jest\` without a DSN skips every live test, silently`, async () => {
-        const { USER_ENGINE_LIVE_DSN: _dsn, USER_ENGINE_LIVE_RESET: _reset, ...env } = command.env;
-        const run = await runJest(workspace.repoDir(repo), {
-          env: { ...env, USER_ENGINE_LIVE_REQUIRED: '' },
-          args: ['--runInBand'],
-        });
-        expectSucceeded(run, source);
-        expect(run.json?.numPassedTests).toBe(0);
-        expect(run.json?.numPendingTests).toBe(run.json?.numTotalTests);
-        expect(run.stderr).not.toContain('user-engine-live');
-      });
-    }
   }
 
   liveTest(
     'postgres-store.md: the createConnection snippet opens and migrates a store',
     async () => {
       // "never the schema itself (create it first)": the snippet's schema exists beforehand.
-      await db!.query('CREATE SCHEMA app');
-      const run = workspace.runScript(
+      await tools().query('CREATE SCHEMA app');
+      const run = await workspace.runScript(
         'types',
         'src/open-store.ts',
-        cleanEnv({ DATABASE_URL: db!.dsn }),
+        cleanEnv({ DATABASE_URL: tools().dsn }),
       );
       if (run.status !== 0) throw new Error(run.output);
-      const tables = await db!.query<{ table_name: string }>(
+      const tables = await tools().query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'app' ORDER BY 1`,
       );
       expect(tables.map((row) => row.table_name)).toEqual([
@@ -301,7 +367,7 @@ describe('the fixture provider repos of the docs', () => {
         'user_engine_schema_migrations',
         'user_engine_users',
       ]);
-      await db!.query('DROP SCHEMA app CASCADE');
+      await tools().query('DROP SCHEMA app CASCADE');
     },
   );
 
@@ -327,7 +393,7 @@ describe('the fixture provider repos of the docs', () => {
   liveTest(
     'doctor --json and gc --json --dry-run with the DSN: the documented JSON shapes',
     async () => {
-      const env = cleanEnv(db!.liveEnv());
+      const env = cleanEnv(tools().liveEnv());
       const doctor = await runBuilt(['doctor', '--json'], env, workspace.repoDir('readme'), 60_000);
       expect({ code: doctor.code, stderr: doctor.stderr }).toEqual({ code: 0, stderr: '' });
       expectJsonLike('doctor-json', doctor);

@@ -5,7 +5,7 @@
  * __tests__/docs/fixtures/<repo>/ (what the docs leave to the provider: its store, package.json),
  * then every example block the docs assign to it, written to the file its directive names.
  */
-import { spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -51,23 +51,40 @@ const TSCONFIG = {
   exclude: ['node_modules'],
 };
 
+export interface ProcessResult {
+  status: number | null;
+  output: string;
+}
+
+/** Runs node with `args`; never blocks the event loop (Jest children run beside it). */
+function runNode(args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<ProcessResult> {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, output });
+    });
+  });
+}
+
 export interface Workspace {
   root: string;
   repoDir(repo: string): string;
   /** Installs what an `npm install` line names: links this repository's copies (no network). */
   install(packages: readonly string[]): void;
   /** `tsc --noEmit` over every repo; status and output. */
-  typecheck(): { status: number | null; output: string };
+  typecheck(): Promise<ProcessResult>;
   /**
    * Runs a TypeScript file of a repo as the ES module script it is (types stripped, as a
    * provider's build would), waits for its top-level await, then exits: the documented snippet
    * leaves its connection open, as an application would.
    */
-  runScript(
-    repo: string,
-    file: string,
-    env: NodeJS.ProcessEnv,
-  ): { status: number | null; output: string };
+  runScript(repo: string, file: string, env: NodeJS.ProcessEnv): Promise<ProcessResult>;
   remove(): void;
 }
 
@@ -145,11 +162,7 @@ export function buildWorkspace(examples: readonly Example[]): Workspace {
     },
     typecheck() {
       const tsc = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-      const result = spawnSync(process.execPath, [tsc, '-p', root, '--pretty', 'false'], {
-        cwd: root,
-        encoding: 'utf8',
-      });
-      return { status: result.status, output: `${result.stdout}${result.stderr}` };
+      return runNode([tsc, '-p', root, '--pretty', 'false'], root);
     },
     runScript(repo, file, env) {
       const source = fs.readFileSync(path.join(repoDir(repo), file), 'utf8');
@@ -159,13 +172,7 @@ export function buildWorkspace(examples: readonly Example[]): Workspace {
       const script = path.join(repoDir(repo), file.replace(/\.ts$/, '.mjs'));
       fs.writeFileSync(script, compiled.outputText);
       const main = `await import(${JSON.stringify(script)}); process.exit(0);`;
-      const result = spawnSync(process.execPath, ['--input-type=module', '-e', main], {
-        cwd: repoDir(repo),
-        env,
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
-      return { status: result.status, output: `${result.stdout}${result.stderr}` };
+      return runNode(['--input-type=module', '-e', main], repoDir(repo), env);
     },
     remove() {
       fs.rmSync(root, { recursive: true, force: true });
