@@ -9,10 +9,10 @@ import * as vm from 'vm';
 import { DatabaseError } from '../../src/driver/errors';
 import type { Connection, QueryParam } from '../../src/driver/port';
 import { describeLive, LiveSkippedError } from '../../src/index';
-import type { LiveContext } from '../../src/jest/live-context';
-import { LiveRequiredError } from '../../src/jest/live-required-error';
+import type { LiveContext } from '../../src/jest/test/live-context';
+import { LiveRequiredError } from '../../src/jest/test/live-required-error';
 import { liveTestCount } from '../../src/jest/live-test-count';
-import { adoptError, adoptValue, bridgeConnection } from '../../src/jest/realm';
+import { adoptError, adoptValue, bridgeConnection } from '../../src/jest/worker/realm';
 import { checkServer, MIN_SERVER_VERSION_NUM } from '../../src/live/server-check';
 import { resolveStoreFactory } from '../../src/live/store-factory-path';
 
@@ -323,15 +323,20 @@ describe('jest-preset.js', () => {
 
   test('points at compiled files under dist/jest', () => {
     expect(preset).toEqual({
-      testEnvironment: path.join(REPO, 'dist', 'jest', 'environment.js'),
-      globalSetup: path.join(REPO, 'dist', 'jest', 'global-setup.js'),
-      globalTeardown: path.join(REPO, 'dist', 'jest', 'global-teardown.js'),
-      setupFilesAfterEnv: [path.join(REPO, 'dist', 'jest', 'setup-store.js')],
+      testEnvironment: path.join(REPO, 'dist', 'jest', 'worker', 'environment.js'),
+      globalSetup: path.join(REPO, 'dist', 'jest', 'parent', 'global-setup.js'),
+      globalTeardown: path.join(REPO, 'dist', 'jest', 'parent', 'global-teardown.js'),
+      setupFilesAfterEnv: [path.join(REPO, 'dist', 'jest', 'test', 'setup-store.js')],
     });
   });
 
   test('every entry has a source module that the build compiles', () => {
-    for (const file of ['environment', 'global-setup', 'global-teardown', 'setup-store']) {
+    for (const file of [
+      'worker/environment',
+      'parent/global-setup',
+      'parent/global-teardown',
+      'test/setup-store',
+    ]) {
       expect(fs.existsSync(path.join(REPO, 'src', 'jest', `${file}.ts`))).toBe(true);
     }
   });

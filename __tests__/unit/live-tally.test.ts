@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { closeTally, openTally, recordTallyEntry, TALLY_ENV } from '../../src/jest/live-tally';
-import { noLiveTestsError } from '../../src/jest/required-checks';
+import { noLiveTestsError } from '../../src/jest/test/required-checks';
 
 describe('live tally', () => {
   test('no tally for this run: recording is a no-op and closing says so', () => {

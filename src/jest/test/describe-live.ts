@@ -2,9 +2,9 @@
  * `describeLive`: a `describe` block that runs only when the preset made a live store available,
  * and is reported as skipped otherwise. Loads nothing (no driver, no store) when imported.
  */
-import { ENV, readFlag } from '../live/config/env';
+import { ENV, readFlag } from '../../live/config/env';
 import type { LiveContext } from './live-context';
-import { countLiveTest } from './live-test-count';
+import { countLiveTest } from '../live-test-count';
 import { inactiveEnvironmentError, type InactiveCause } from './required-checks';
 
 type BlockFn = () => void;
@@ -87,7 +87,7 @@ function inactiveCause(testPath: string | undefined): InactiveCause {
   if (environment) return { kind: 'docblock', environment };
   // Only globalSetup of the preset writes the run state, and only for a live run.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { RUN_STATE_ENV } = require('../live/run-state') as typeof import('../live/run-state');
+  const { RUN_STATE_ENV } = require('../handoff') as typeof import('../handoff');
   return process.env[RUN_STATE_ENV]
     ? { kind: 'environment_overridden' }
     : { kind: 'preset_inactive' };

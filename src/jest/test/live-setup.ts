@@ -3,11 +3,11 @@
  * Dates and errors are the ones the test file imports) and loads a provider's store factory through
  * Jest's own module system (so a TypeScript factory works). Loaded only when a run is live.
  */
-import type { Connection } from '../driver/port';
-import type { RecordCounts, UserEngineStore } from '../store/contract';
-import type { WorkerBridge } from './bridge';
+import type { Connection } from '../../driver/port';
+import type { RecordCounts, UserEngineStore } from '../../store/contract';
+import type { WorkerBridge } from '../bridge';
 import type { FreshLiveSchema, FreshLiveStore, LiveContext } from './live-context';
-import { bridgeConnection, relay } from './realm';
+import { bridgeConnection, relay } from '../worker/realm';
 
 type StoreOrPromise = UserEngineStore | Promise<UserEngineStore>;
 type CreateStore = (connection: Connection) => StoreOrPromise;
@@ -57,7 +57,7 @@ function isEsmRefusal(error: unknown): boolean {
  */
 function importCreateStore(factoryPath: string): CreateStore {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const importEsm = require('../../esm-import.js') as (specifier: string) => Promise<unknown>;
+  const importEsm = require('../../../esm-import.js') as (specifier: string) => Promise<unknown>;
   const loading = importEsm(factoryPath).then(
     (loaded) => pickCreateStore(loaded, factoryPath),
     (error: unknown) => {
@@ -77,7 +77,7 @@ function loadCreateStore(bridge: WorkerBridge): CreateStore {
   // same module registry as the test file.
   /* eslint-disable @typescript-eslint/no-require-imports */
   if (bridge.storeFactory === undefined) {
-    const postgres = require('../store/postgres/postgres-store') as {
+    const postgres = require('../../store/postgres/postgres-store') as {
       createPostgresStore: CreateStore;
     };
     return postgres.createPostgresStore;

@@ -8,8 +8,8 @@
 import { redactDsn } from '../driver/dsn';
 import { DRIVER_NAMES } from '../driver/port';
 import type { DriverName } from '../driver/port';
-import { InvalidArgumentError, InvalidRunStateError } from './errors';
-import { isRunId } from './isolation';
+import { InvalidArgumentError, InvalidRunStateError } from '../live/errors';
+import { isRunId } from '../live/isolation';
 
 export const RUN_STATE_ENV = 'USER_ENGINE_LIVE_RUN';
 const FORMAT = 1;

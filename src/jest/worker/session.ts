@@ -5,26 +5,21 @@
  */
 import { hostname } from 'os';
 import type { Circus } from '@jest/types';
-import type { Connection, DriverName } from '../driver/port';
-import { createFreshSchema, dropFreshSchema, ensureWorkerSchema } from '../live/bootstrap';
-import type { LiveOptions } from '../live/config';
-import { createStatementRecorder, formatDiagnostics } from '../live/diagnostics';
-import { applicationName, quoteIdent, workerSchemaName } from '../live/isolation';
-import { resetWorkerSchema } from '../live/reset';
-import { describeKept } from '../live/schema-drop';
-import { connectWithSessionGuards } from '../live/session-guards';
-import { readRunState, type RunState } from '../live/run-state';
-import { MANAGED_TABLES, type RecordCounts, type UserEngineStore } from '../store/contract';
-import type { FreshSchema, WorkerBridge } from './bridge';
-import { LivePresetError } from '../live/preset-errors';
+import type { Connection, DriverName } from '../../driver/port';
+import { createFreshSchema, dropFreshSchema, ensureWorkerSchema } from '../../live/bootstrap';
+import type { LiveOptions } from '../../live/config';
+import { createStatementRecorder, formatDiagnostics } from '../../live/diagnostics';
+import { applicationName, quoteIdent, workerSchemaName } from '../../live/isolation';
+import { resetWorkerSchema } from '../../live/reset';
+import { describeKept } from '../../live/schema-drop';
+import { connectWithSessionGuards } from '../../live/session-guards';
+import { readRunState, type RunState } from '../handoff';
+import { MANAGED_TABLES, type RecordCounts, type UserEngineStore } from '../../store/contract';
+import type { FreshSchema, WorkerBridge } from '../bridge';
+import { LivePresetError } from '../../live/preset-errors';
 import { bridgeConnection } from './realm';
-import { resolveStoreFactory } from '../live/store-factory-path';
-import {
-  acquireConnection,
-  forwardStatement,
-  releaseConnection,
-  routeStatements,
-} from './worker-pool';
+import { resolveStoreFactory } from '../../live/store-factory-path';
+import { acquireConnection, forwardStatement, releaseConnection, routeStatements } from './pool';
 
 /** A few sessions: enough for the concurrency specs, few enough for many workers. */
 const POOL_MAX = 3;

@@ -6,14 +6,14 @@
  * calls it: the environment uses it for parameters going out, the sandbox for rows and errors
  * coming back.
  */
-import * as driverErrors from '../driver/errors';
+import * as driverErrors from '../../driver/errors';
 import type {
   Connection,
   QueryParam,
   QueryResult,
   Queryable,
   TransactionScope,
-} from '../driver/port';
+} from '../../driver/port';
 
 type ErrorClass = { prototype: Error };
 

@@ -14,7 +14,7 @@
  * Use: `reporters: ['default', '@user-engine/jest-live/dist/jest/summary-reporter.js']`, with the
  * option `{ label: 'my-suite' }` to change the word before the counts (default `conformance`).
  */
-import { readRunState, type LiveRunState } from '../live/run-state';
+import { readRunState, type LiveRunState } from '../handoff';
 
 interface GlobalConfigLike {
   maxWorkers?: number;
