@@ -11,7 +11,7 @@ import type { Connection, QueryParam } from '../../src/driver/port';
 import { describeLive, LiveSkippedError } from '../../src/index';
 import type { LiveContext } from '../../src/jest/test/live-context';
 import { LiveRequiredError } from '../../src/jest/test/live-required-error';
-import { liveTestCount } from '../../src/jest/live-test-count';
+import { liveTestCount } from '../../src/jest/handoff';
 import { adoptError, adoptValue, bridgeConnection } from '../../src/jest/worker/realm';
 import { checkServer, MIN_SERVER_VERSION_NUM } from '../../src/live/server-check';
 import { resolveStoreFactory } from '../../src/live/store-factory-path';
@@ -109,12 +109,12 @@ describe('realm bridge', () => {
         throw new Error('must not be forwarded');
       },
     };
-    const outbound = bridgeConnection(inner, { params: true, results: false });
+    const outbound = bridgeConnection(inner, 'worker');
     const sandboxDate = vm.runInNewContext('new Date(5)') as Date;
     await outbound.query('SELECT 1', [sandboxDate]);
     expect(seen[0]?.[0]).toBeInstanceOf(Date);
 
-    const inbound = bridgeConnection(inner, { params: false, results: true });
+    const inbound = bridgeConnection(inner, 'sandbox');
     const { rows } = await inbound.query<{ at: Date }>('SELECT 1');
     expect(rows[0].at).toBeInstanceOf(Date);
     await expect(inbound.query('SELECT 1', ['fail'])).rejects.toBeInstanceOf(DatabaseError);

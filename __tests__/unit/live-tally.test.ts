@@ -1,7 +1,7 @@
 /** The run-wide tally of live tests behind USER_ENGINE_LIVE_REQUIRED's "zero live tests" check. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { closeTally, openTally, recordTallyEntry, TALLY_ENV } from '../../src/jest/live-tally';
+import { closeTally, openTally, recordTallyEntry, TALLY_ENV } from '../../src/jest/handoff';
 import { noLiveTestsError } from '../../src/jest/test/required-checks';
 
 describe('live tally', () => {

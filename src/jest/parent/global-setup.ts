@@ -4,7 +4,7 @@
  * starts the run (see ./run), and with USER_ENGINE_LIVE_REQUIRED=1 a tally of the live tests.
  */
 import { decideLive } from '../../live/config';
-import { openTally } from '../live-tally';
+import { openTally } from '../handoff';
 
 interface ProjectConfigLike {
   testEnvironmentOptions?: unknown;

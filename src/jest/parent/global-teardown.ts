@@ -3,7 +3,7 @@
  * with USER_ENGINE_LIVE_REQUIRED=1, fails it (Jest exits 1 when globalTeardown throws) when not a
  * single test of a `describeLive` block ran live. After a skipped run there is nothing to end.
  */
-import { closeTally } from '../live-tally';
+import { closeTally } from '../handoff';
 import { noLiveTestsError } from '../test/required-checks';
 import { currentRun, setCurrentRun } from './run-handle';
 

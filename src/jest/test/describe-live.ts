@@ -4,7 +4,7 @@
  */
 import { ENV, readFlag } from '../../live/config/env';
 import type { LiveContext } from './live-context';
-import { countLiveTest } from '../live-test-count';
+import { countLiveTest } from '../handoff';
 import { inactiveEnvironmentError, type InactiveCause } from './required-checks';
 
 type BlockFn = () => void;

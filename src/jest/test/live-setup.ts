@@ -5,7 +5,7 @@
  */
 import type { Connection } from '../../driver/port';
 import type { RecordCounts, UserEngineStore } from '../../store/contract';
-import type { WorkerBridge } from '../bridge';
+import type { WorkerBridge } from '../handoff';
 import type { FreshLiveSchema, FreshLiveStore, LiveContext } from './live-context';
 import { bridgeConnection, relay } from '../worker/realm';
 
@@ -108,9 +108,7 @@ function freshStores(bridge: WorkerBridge, createStore: CreateStore) {
     const fresh = await relay(() => bridge.openFreshSchema());
     let store: UserEngineStore;
     try {
-      store = await createStore(
-        bridgeConnection(fresh.connection, { params: false, results: true }),
-      );
+      store = await createStore(bridgeConnection(fresh.connection, 'sandbox'));
     } catch (error) {
       await relay(() => fresh.dispose()).catch(() => undefined);
       throw error;
@@ -142,14 +140,14 @@ async function openFreshSchema(bridge: WorkerBridge): Promise<FreshLiveSchema> {
   const fresh = await relay(() => bridge.openFreshSchema());
   let disposing: Promise<void> | undefined;
   return {
-    connection: bridgeConnection(fresh.connection, { params: false, results: true }),
+    connection: bridgeConnection(fresh.connection, 'sandbox'),
     schema: fresh.schema,
     dispose: () => (disposing ??= relay(() => fresh.dispose())),
   };
 }
 
 function buildLiveContext(bridge: WorkerBridge, hooks: Hooks): LiveContext {
-  const connection = bridgeConnection(bridge.connection, { params: false, results: true });
+  const connection = bridgeConnection(bridge.connection, 'sandbox');
   const createStore = loadCreateStore(bridge);
   const fresh = freshStores(bridge, createStore);
   const created = createStore(connection);

@@ -10,11 +10,9 @@ import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environmen
 import type { Circus } from '@jest/types';
 import type { TestEnvironment as NodeTestEnvironment } from 'jest-environment-node';
 import { decideLive, type LiveDecision } from '../../live/config';
-import { writeBridge } from '../bridge';
+import { liveTestCount, recordTallyEntry, writeBridge } from '../handoff';
 import { resolveJestEnvironmentNode } from './consumer-jest';
 import type { LiveContext, UserEngineLiveGlobal } from '../test/live-context';
-import { recordTallyEntry } from '../live-tally';
-import { liveTestCount } from '../live-test-count';
 import type { FileSession } from './session';
 
 /** Jest's defaults, for resolving a storeFactory given without its extension. */

@@ -13,9 +13,8 @@ import { applicationName, quoteIdent, workerSchemaName } from '../../live/isolat
 import { resetWorkerSchema } from '../../live/reset';
 import { describeKept } from '../../live/schema-drop';
 import { connectWithSessionGuards } from '../../live/session-guards';
-import { readRunState, type RunState } from '../handoff';
+import { readRunState, type FreshSchema, type LiveRunState, type WorkerBridge } from '../handoff';
 import { MANAGED_TABLES, type RecordCounts, type UserEngineStore } from '../../store/contract';
-import type { FreshSchema, WorkerBridge } from '../bridge';
 import { LivePresetError } from '../../live/preset-errors';
 import { bridgeConnection } from './realm';
 import { resolveStoreFactory } from '../../live/store-factory-path';
@@ -50,7 +49,7 @@ const migratedSchemas = new Set<string>();
 /** The next fresh schema number this worker process tries, per run (watch mode starts new runs). */
 const nextFresh = new Map<string, number>();
 
-function requireRunState(): RunState {
+function requireRunState(): LiveRunState {
   const state = readRunState(process.env);
   if (!state) {
     throw new LivePresetError(
@@ -168,7 +167,7 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
     freshPools.add(closePool);
     let disposing: Promise<void> | undefined;
     return {
-      connection: bridgeConnection(pool, { params: true, results: false }),
+      connection: bridgeConnection(pool, 'worker'),
       schema: fresh,
       dispose: () =>
         (disposing ??= (async () => {
@@ -180,7 +179,7 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
   };
 
   const bridge: WorkerBridge = {
-    connection: bridgeConnection(connection, { params: true, results: false }),
+    connection: bridgeConnection(connection, 'worker'),
     schema,
     runId: state.runId,
     workerId,
