@@ -11,6 +11,8 @@ export type {
   FreshLiveSchema,
   UserEngineLiveGlobal,
 } from './jest/test/live-context';
-// Errors a provider's run may meet, for `instanceof` and `code` checks in its own tooling.
+// Errors a provider's run may meet, for `instanceof` and `code` checks in its own tooling; every
+// error raised on purpose extends CodedError (codes: docs/errors.md).
+export { CodedError } from './coded-error';
 export { LiveRequiredError } from './jest/test/live-required-error';
 export { PreflightError, RunLeaseLostError } from './live/errors';

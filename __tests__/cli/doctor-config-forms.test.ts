@@ -96,7 +96,7 @@ describe('doctor reads every Jest config form', () => {
     const run = await runBuilt(['doctor', '--json'], ENV, dir, 55_000);
     const report = JSON.parse(run.stdout) as DoctorReport;
     expect(report.config.path).toBe(path.join(dir, read));
-    expect(report.decision.error?.envVar).toBe(
+    expect(report.decision.error?.setting).toBe(
       'testEnvironmentOptions.userEngineLive.connectTimeoutMs',
     );
     expect(run.code).toBe(1);
@@ -114,7 +114,7 @@ describe('doctor reads every Jest config form', () => {
     );
     const report = JSON.parse(run.stdout) as DoctorReport;
     expect(report.config.path).toBe(path.join(dir, 'ci.jest.config.ts'));
-    expect(report.decision.error?.envVar).toBe(
+    expect(report.decision.error?.setting).toBe(
       'testEnvironmentOptions.userEngineLive.connectTimeoutMs',
     );
   });

@@ -61,7 +61,7 @@ describe('doctor without a server', () => {
     expect(report.verdict).toBe('fail');
     expect(report.decision.error).toMatchObject({
       code: 'reset_missing',
-      envVar: 'USER_ENGINE_LIVE_RESET',
+      setting: 'USER_ENGINE_LIVE_RESET',
     });
     expect(report.summary).toContain('set USER_ENGINE_LIVE_RESET=ue_cli_test');
   });
@@ -74,7 +74,7 @@ describe('doctor without a server', () => {
     expect(run.code).toBe(1);
     expect(report.decision.error).toMatchObject({
       code: 'reset_mismatch',
-      envVar: 'USER_ENGINE_LIVE_RESET',
+      setting: 'USER_ENGINE_LIVE_RESET',
     });
     expect(report.summary).toContain('USER_ENGINE_LIVE_RESET=ue_cli_test');
     expect(report.summary).toContain('differs only in letter case');
@@ -93,7 +93,7 @@ describe('doctor without a server', () => {
     });
     expect(run.code).toBe(1);
     expect(report.verdict).toBe('fail');
-    expect(report.decision.error?.envVar).toBe('USER_ENGINE_LIVE_DSN');
+    expect(report.decision.error?.setting).toBe('USER_ENGINE_LIVE_DSN');
     expect(report.decision.error?.code).toBe(code);
   });
 
@@ -103,7 +103,7 @@ describe('doctor without a server', () => {
     expect(report.verdict).toBe('fail');
     expect(report.decision.error).toMatchObject({
       code: 'dsn_missing',
-      envVar: 'USER_ENGINE_LIVE_DSN',
+      setting: 'USER_ENGINE_LIVE_DSN',
     });
     expect(report.summary).toMatch(/USER_ENGINE_LIVE_REQUIRED=1 demands live tests/);
   });
@@ -116,7 +116,7 @@ describe('doctor without a server', () => {
     });
     expect(report.decision.error).toMatchObject({
       code: 'driver_invalid',
-      envVar: 'USER_ENGINE_LIVE_DRIVER',
+      setting: 'USER_ENGINE_LIVE_DRIVER',
     });
   });
 
@@ -188,7 +188,7 @@ describe('doctor without a server', () => {
     expect(run.code).toBe(1);
     expect(report.decision.error).toMatchObject({
       code: 'option_invalid',
-      envVar: 'testEnvironmentOptions.userEngineLive.keepSchema',
+      setting: 'testEnvironmentOptions.userEngineLive.keepSchema',
     });
   });
 
@@ -230,7 +230,7 @@ describe('doctor without a server', () => {
     );
     const report = JSON.parse(io.stdout) as DoctorReport;
     expect(report.config.path).toBe(path.join(dir, 'package.json'));
-    expect(report.decision.error?.envVar).toBe(
+    expect(report.decision.error?.setting).toBe(
       'testEnvironmentOptions.userEngineLive.connectTimeoutMs',
     );
   });

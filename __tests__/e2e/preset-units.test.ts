@@ -30,7 +30,7 @@ describe('checkServer', () => {
     const error = checkServer({ ...ok, database: 'prod' }, 'ue_ci');
     expect(error).toMatchObject({
       code: 'reset_database_mismatch',
-      envVar: 'USER_ENGINE_LIVE_RESET',
+      setting: 'USER_ENGINE_LIVE_RESET',
     });
     expect(error?.message).toContain('USER_ENGINE_LIVE_RESET="ue_ci"');
     expect(error?.message).toContain('"prod"');
@@ -240,7 +240,7 @@ describe('describeLive', () => {
       const testPath = file('a.test.js', '/**\n * @jest-environment node\n */\ntest();\n');
       const error = thrown({ testPath, runState: '{}' });
       expect(error.code).toBe('live_environment_inactive');
-      expect(error.envVar).toBe('USER_ENGINE_LIVE_REQUIRED');
+      expect(error.setting).toBe('USER_ENGINE_LIVE_REQUIRED');
       expect(error.message).toContain(`describeLive("block") in ${testPath}`);
       expect(error.message).toContain('docblock `@jest-environment node`');
     });

@@ -2,6 +2,7 @@
  * `describeLive`: a `describe` block that runs only when the preset made a live store available,
  * and is reported as skipped otherwise. Loads nothing (no driver, no store) when imported.
  */
+import { CodedError } from '../../coded-error';
 import { ENV, readFlag } from '../../live/config/env';
 import type { LiveContext } from './live-context';
 import { countLiveTest } from '../handoff';
@@ -21,11 +22,12 @@ const NOT_CONFIGURED =
   'the @user-engine/jest-live test environment is not configured (use preset "@user-engine/jest-live")';
 
 /** Thrown when a skipped block's body touches the live context outside a test. */
-export class LiveSkippedError extends Error {
-  readonly code = 'live_skipped';
+export class LiveSkippedError extends CodedError<'live_skipped'> {
   constructor(property: string, reason: string) {
-    super(`userEngineLive.${property} is not available: live tests are skipped (${reason})`);
-    this.name = 'LiveSkippedError';
+    super(
+      'live_skipped',
+      `userEngineLive.${property} is not available: live tests are skipped (${reason})`,
+    );
   }
 }
 

@@ -3,6 +3,7 @@
  * Dates and errors are the ones the test file imports) and loads a provider's store factory through
  * Jest's own module system (so a TypeScript factory works). Loaded only when a run is live.
  */
+import { CodedError } from '../../coded-error';
 import type { Connection } from '../../driver/port';
 import type { RecordCounts, UserEngineStore } from '../../store/contract';
 import type { WorkerBridge } from '../handoff';
@@ -22,12 +23,10 @@ const FACTORY_OPTION = 'testEnvironmentOptions.userEngineLive.storeFactory';
 /** Covers a first connect plus the migrations on a slow CI database. */
 const PREPARE_TIMEOUT_MS = 60_000;
 
-export class StoreFactoryError extends Error {
-  readonly code = 'store_factory_invalid';
-  readonly option = FACTORY_OPTION;
+export class StoreFactoryError extends CodedError<'store_factory_invalid'> {
+  readonly setting = FACTORY_OPTION;
   constructor(message: string) {
-    super(message);
-    this.name = 'StoreFactoryError';
+    super('store_factory_invalid', message);
   }
 }
 
