@@ -5,6 +5,7 @@
  */
 import { CodedError } from '../../coded-error';
 import type { Connection } from '../../driver/port';
+import { FACTORY_OPTION } from '../../live/config/options';
 import type { RecordCounts, UserEngineStore } from '../../store/contract';
 import type { WorkerBridge } from '../handoff';
 import type { FreshLiveSchema, FreshLiveStore, LiveContext } from './live-context';
@@ -19,7 +20,6 @@ interface Hooks {
   afterAll: Hook;
 }
 
-const FACTORY_OPTION = 'testEnvironmentOptions.userEngineLive.storeFactory';
 /** Covers a first connect plus the migrations on a slow CI database. */
 const PREPARE_TIMEOUT_MS = 60_000;
 
