@@ -18,7 +18,7 @@ const BUILT = [
   'dist/conformance/index.js',
   'dist/jest/parent/global-setup.js',
   'dist/jest/worker/environment.js',
-  'dist/jest/parent/summary-reporter.js',
+  'dist/summary-reporter.js',
 ];
 
 function ensureBuilt() {
