@@ -5,9 +5,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DoctorReport } from '../../src/cli/doctor-report';
-import { scratchDir, SENTINEL, cleanEnv, runInProcess, type CliRun, type Env } from './support';
+import {
+  scratchDir,
+  SENTINEL_PASSWORD,
+  cleanEnv,
+  runInProcess,
+  type CliRun,
+  type Env,
+} from './support';
 
-const DSN = `postgres://postgres:${SENTINEL}@127.0.0.1:5432/ue_cli_test`;
+const DSN = `postgres://postgres:${SENTINEL_PASSWORD}@127.0.0.1:5432/ue_cli_test`;
 
 const REPORT_KEYS = [
   'checks',
@@ -29,8 +36,8 @@ async function doctor(env: Env, ...args: string[]): Promise<{ run: CliRun; repor
   const run = await runInProcess(['doctor', '--json', ...args], cleanEnv(env));
   const text = await runInProcess(['doctor', ...args], cleanEnv(env));
   for (const output of [run, text]) {
-    expect(`${output.stdout}${output.stderr}`).not.toContain(SENTINEL);
-    expect(`${output.stdout}${output.stderr}`).not.toContain(encodeURIComponent(SENTINEL));
+    expect(`${output.stdout}${output.stderr}`).not.toContain(SENTINEL_PASSWORD);
+    expect(`${output.stdout}${output.stderr}`).not.toContain(encodeURIComponent(SENTINEL_PASSWORD));
   }
   expect(text.code).toBe(run.code);
   expect(run.stderr).toBe('');
@@ -81,10 +88,14 @@ describe('doctor without a server', () => {
   });
 
   test.each([
-    ['wrong scheme', `mysql://root:${SENTINEL}@127.0.0.1/ue_cli_test`, 'dsn_scheme'],
-    ['no database', `postgres://postgres:${SENTINEL}@127.0.0.1:5432`, 'dsn_no_database'],
-    ['bad port', `postgres://postgres:${SENTINEL}@127.0.0.1:99999/ue_cli_test`, 'dsn_port'],
-    ['two hosts', `postgres://postgres:${SENTINEL}@h1,h2/ue_cli_test`, 'dsn_host_list'],
+    ['wrong scheme', `mysql://root:${SENTINEL_PASSWORD}@127.0.0.1/ue_cli_test`, 'dsn_scheme'],
+    ['no database', `postgres://postgres:${SENTINEL_PASSWORD}@127.0.0.1:5432`, 'dsn_no_database'],
+    [
+      'bad port',
+      `postgres://postgres:${SENTINEL_PASSWORD}@127.0.0.1:99999/ue_cli_test`,
+      'dsn_port',
+    ],
+    ['two hosts', `postgres://postgres:${SENTINEL_PASSWORD}@h1,h2/ue_cli_test`, 'dsn_host_list'],
     ['whitespace', ` ${DSN}`, 'dsn_malformed'],
   ])('malformed DSN (%s): fail closed naming USER_ENGINE_LIVE_DSN', async (_, dsn, code) => {
     const { run, report } = await doctor({
@@ -123,7 +134,7 @@ describe('doctor without a server', () => {
   test('unreachable server (127.0.0.1:1): fail at connect within the connect timeout', async () => {
     const began = Date.now();
     const { run, report } = await doctor({
-      USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL}@127.0.0.1:1/ue_cli_test`,
+      USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL_PASSWORD}@127.0.0.1:1/ue_cli_test`,
       USER_ENGINE_LIVE_RESET: 'ue_cli_test',
     });
     expect(Date.now() - began).toBeLessThan(2 * (5000 + 1000));
@@ -155,7 +166,7 @@ describe('doctor without a server', () => {
       const io = await runInProcess(
         ['doctor', '--json'],
         cleanEnv({
-          USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL}@127.0.0.1:${port}/ue_cli_test`,
+          USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL_PASSWORD}@127.0.0.1:${port}/ue_cli_test`,
           USER_ENGINE_LIVE_RESET: 'ue_cli_test',
         }),
         dir,
@@ -167,7 +178,7 @@ describe('doctor without a server', () => {
       expect(report.checks.find((check) => check.name === 'connect')?.status).toBe('fail');
       expect(elapsed).toBeGreaterThanOrEqual(600);
       expect(elapsed).toBeLessThan(700 + 1000 + 1500);
-      expect(io.stdout).not.toContain(SENTINEL);
+      expect(io.stdout).not.toContain(SENTINEL_PASSWORD);
     } finally {
       for (const socket of sockets) socket.destroy();
       server.close();
@@ -196,7 +207,7 @@ describe('doctor without a server', () => {
     const dir = fs.mkdtempSync(path.join(scratchDir(), 'factory-'));
     fs.writeFileSync(path.join(dir, 'factory.ts'), 'export const createStore = () => null;\n');
     const env = cleanEnv({
-      USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL}@127.0.0.1:1/ue_cli_test`,
+      USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL_PASSWORD}@127.0.0.1:1/ue_cli_test`,
       USER_ENGINE_LIVE_RESET: 'ue_cli_test',
     });
     const check = async (storeFactory: string) => {
