@@ -23,6 +23,7 @@ import { redactDsn } from '../driver/dsn';
 import { InvalidArgumentError, InvalidRunStateError } from '../live/errors';
 import { isRunId } from '../live/isolation';
 import type { UserEngineStore } from '../store/contract';
+import type { LiveContext } from './test/live-context';
 
 type Env = Record<string, string | undefined>;
 
@@ -137,14 +138,14 @@ function checkState(state: LiveRunState): { field: string; message: string } | u
 
 export const BRIDGE_KEY: unique symbol = Symbol.for('@user-engine/jest-live:bridge');
 
-export interface WorkerBridge {
-  /** The worker's pool, bound to `schema`; parameters are adopted into the pool's realm. */
-  readonly connection: Connection;
-  readonly schema: string;
-  readonly runId: string;
-  readonly workerId: string;
-  readonly serverVersion: string;
-  readonly redactedDsn: string;
+/**
+ * Where the worker's pool is and what it is bound to, as the test file will see it. The pool's
+ * parameters are adopted into the pool's realm.
+ */
+export interface WorkerBridge extends Pick<
+  LiveContext,
+  'connection' | 'schema' | 'runId' | 'workerId' | 'serverVersion' | 'redactedDsn'
+> {
   /** Absolute path of the provider's store factory module; undefined = built-in Postgres store. */
   readonly storeFactory: string | undefined;
   /**
