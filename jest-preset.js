@@ -6,12 +6,12 @@ const path = require('path');
 
 const dist = path.join(__dirname, 'dist', 'jest');
 
-const testEnvironment = path.join(dist, 'environment.js');
-const globalSetup = path.join(dist, 'global-setup.js');
-const globalTeardown = path.join(dist, 'global-teardown.js');
-// Builds the store inside each test file's sandbox (see src/jest/setup-store.ts); Jest
+const testEnvironment = path.join(dist, 'worker', 'environment.js');
+const globalSetup = path.join(dist, 'parent', 'global-setup.js');
+const globalTeardown = path.join(dist, 'parent', 'global-teardown.js');
+// Builds the store inside each test file's sandbox (see src/jest/test/setup-store.ts); Jest
 // concatenates a preset's setupFilesAfterEnv with the project's own, so users keep theirs.
-const setupFilesAfterEnv = [path.join(dist, 'setup-store.js')];
+const setupFilesAfterEnv = [path.join(dist, 'test', 'setup-store.js')];
 
 // Shorthand properties, so that Node's ESM loader sees the names (named imports from ESM work).
 module.exports = { testEnvironment, globalSetup, globalTeardown, setupFilesAfterEnv };

@@ -27,9 +27,9 @@ const NAMES = Object.keys(BENCHMARKS);
 
 /** What the preset, the store and the drivers need from dist/ (built by tsconfig.build.json). */
 const BUILT = [
-  'dist/jest/environment.js',
-  'dist/jest/global-setup.js',
-  'dist/jest/setup-store.js',
+  'dist/jest/worker/environment.js',
+  'dist/jest/parent/global-setup.js',
+  'dist/jest/test/setup-store.js',
   'dist/live/reset.js',
   'dist/store/postgres/postgres-store.js',
   'dist/driver/create-connection.js',

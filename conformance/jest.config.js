@@ -13,5 +13,5 @@ module.exports = {
   preset: path.join(root, 'jest-preset.js'),
   testMatch: ['<rootDir>/*.test.js'],
   transform: {},
-  reporters: ['default', path.join(root, 'dist', 'jest', 'summary-reporter.js')],
+  reporters: ['default', path.join(root, 'dist', 'summary-reporter.js')],
 };

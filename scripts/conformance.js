@@ -16,9 +16,9 @@ const root = path.resolve(__dirname, '..');
 const BUILT = [
   'dist/index.js',
   'dist/conformance/index.js',
-  'dist/jest/global-setup.js',
-  'dist/jest/environment.js',
-  'dist/jest/summary-reporter.js',
+  'dist/jest/parent/global-setup.js',
+  'dist/jest/worker/environment.js',
+  'dist/summary-reporter.js',
 ];
 
 function ensureBuilt() {

@@ -6,6 +6,6 @@
  *
  * `export =` (not `export default`): Jest, Node's ESM loader and bundlers all get the class itself.
  */
-import SummaryReporter from './jest/summary-reporter';
+import SummaryReporter from './jest/parent/summary-reporter';
 
 export = SummaryReporter;

@@ -1,7 +1,7 @@
 /** Command line handling: help, usage errors (exit 2), one-line errors, redaction helpers. */
 import { parseFlags } from '../../src/cli/args';
 import { UsageError, scrub, secretsOf } from '../../src/cli/errors';
-import { SENTINEL, cleanEnv, runInProcess } from './support';
+import { SENTINEL_PASSWORD, cleanEnv, runInProcess } from './support';
 
 describe('parseFlags', () => {
   const spec = { booleans: ['--json'], values: ['--config'] };
@@ -62,10 +62,13 @@ describe('runCli', () => {
     [{}, /USER_ENGINE_LIVE_DSN is not set/],
     [{ USER_ENGINE_LIVE_DSN: 'embedded' }, /embedded/],
     [
-      { USER_ENGINE_LIVE_DSN: `postgres://u:${SENTINEL}@127.0.0.1/db` },
+      { USER_ENGINE_LIVE_DSN: `postgres://u:${SENTINEL_PASSWORD}@127.0.0.1/db` },
       /USER_ENGINE_LIVE_RESET is not set/,
     ],
-    [{ USER_ENGINE_LIVE_DSN: `mysql://u:${SENTINEL}@h/db`, USER_ENGINE_LIVE_RESET: 'db' }, /mysql/],
+    [
+      { USER_ENGINE_LIVE_DSN: `mysql://u:${SENTINEL_PASSWORD}@h/db`, USER_ENGINE_LIVE_RESET: 'db' },
+      /mysql/,
+    ],
   ])('gc without a live decision (%j): one redacted line, exit 1', async (env, message) => {
     const run = await runInProcess(['gc'], cleanEnv(env));
     expect(run.code).toBe(1);
@@ -73,35 +76,35 @@ describe('runCli', () => {
     expect(run.stderr).toMatch(/^user-engine-live gc: /);
     expect(run.stderr).toMatch(message);
     expect(run.stderr.split('\n')).toHaveLength(1);
-    expect(run.stderr).not.toContain(SENTINEL);
+    expect(run.stderr).not.toContain(SENTINEL_PASSWORD);
   });
 
   test('gc against an unreachable server: one line naming the target, no password', async () => {
     const run = await runInProcess(
       ['gc', '--dry-run'],
       cleanEnv({
-        USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL}@127.0.0.1:1/ue_cli_test`,
+        USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL_PASSWORD}@127.0.0.1:1/ue_cli_test`,
         USER_ENGINE_LIVE_RESET: 'ue_cli_test',
       }),
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^user-engine-live gc: .*127\.0\.0\.1:1/);
     expect(run.stderr.split('\n')).toHaveLength(1);
-    expect(run.stderr).not.toContain(SENTINEL);
+    expect(run.stderr).not.toContain(SENTINEL_PASSWORD);
   });
 });
 
 describe('redaction helpers', () => {
   test.each([
-    [`postgres://u:${SENTINEL}@h/db`, SENTINEL],
-    [`postgres://u:${encodeURIComponent(`${SENTINEL}@/`)}@h/db`, `${SENTINEL}@/`],
-    [`postgres://u@h/db?password=${SENTINEL}`, SENTINEL],
-    [`postgres://u@h/db?sslpassword=${SENTINEL}&x=1`, SENTINEL],
-    [`not a url u:${SENTINEL}@h`, SENTINEL],
+    [`postgres://u:${SENTINEL_PASSWORD}@h/db`, SENTINEL_PASSWORD],
+    [`postgres://u:${encodeURIComponent(`${SENTINEL_PASSWORD}@/`)}@h/db`, `${SENTINEL_PASSWORD}@/`],
+    [`postgres://u@h/db?password=${SENTINEL_PASSWORD}`, SENTINEL_PASSWORD],
+    [`postgres://u@h/db?sslpassword=${SENTINEL_PASSWORD}&x=1`, SENTINEL_PASSWORD],
+    [`not a url u:${SENTINEL_PASSWORD}@h`, SENTINEL_PASSWORD],
   ])('secretsOf(%s) covers the password in every form', (dsn, password) => {
     const secrets = secretsOf({ USER_ENGINE_LIVE_DSN: dsn });
     const text = `failed: ${dsn} / ${password} / ${encodeURIComponent(password)}`;
-    expect(scrub(text, secrets)).not.toContain(SENTINEL);
+    expect(scrub(text, secrets)).not.toContain(SENTINEL_PASSWORD);
   });
 
   test('a DSN without password leaves the output readable', () => {

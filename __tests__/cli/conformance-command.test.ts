@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import {
   REPO,
-  SENTINEL,
+  SENTINEL_PASSWORD,
   createTestDatabase,
   describeLiveDb,
   requireDist,
@@ -61,7 +61,7 @@ describeLiveDb('npm run conformance', () => {
     expect(output).toContain('USER_ENGINE_LIVE_RESET is not set');
     expect(output).toContain('USER_ENGINE_LIVE_RESET=ue_cli_conformance');
     expect(output).not.toMatch(/conformance: \d+ passed/);
-    expect(output).not.toContain(SENTINEL);
+    expect(output).not.toContain(SENTINEL_PASSWORD);
   }, 60_000);
 
   test('a live run passes with 2 workers, prints the summary and leaves nothing behind', async () => {
@@ -72,7 +72,7 @@ describeLiveDb('npm run conformance', () => {
       code: 0,
       tail: expect.any(String),
     });
-    expect(output).not.toContain(SENTINEL);
+    expect(output).not.toContain(SENTINEL_PASSWORD);
     const counts = /^conformance: (\d+) passed, (\d+) failed, (\d+) skipped$/m.exec(run.stdout);
     expect(counts).not.toBeNull();
     const [passed, failed, skipped] = (counts ?? []).slice(1).map(Number);
@@ -83,7 +83,7 @@ describeLiveDb('npm run conformance', () => {
     expect(skipped).toBeGreaterThan(0);
     expect(skipped).toBeLessThan(22);
     // The run's own DSN (whatever server the suite runs on), its password shown as ***.
-    const redactedDsn = db.dsn.replace(`:${SENTINEL}@`, ':***@');
+    const redactedDsn = db.dsn.replace(`:${SENTINEL_PASSWORD}@`, ':***@');
     expect(redactedDsn).toMatch(/:\*\*\*@.*\/ue_cli_conformance$/);
     const dsnPattern = redactedDsn.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     expect(run.stdout).toMatch(

@@ -8,13 +8,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DoctorReport } from '../../src/cli/doctor-report';
-import { cleanEnv, runBuilt, scratchDir, SENTINEL } from './support';
+import { cleanEnv, runBuilt, scratchDir, SENTINEL_PASSWORD } from './support';
 
 jest.setTimeout(60_000);
 
 const OPTIONS = '{ testEnvironmentOptions: { userEngineLive: { connectTimeoutMs: 5 } } }';
 const ENV = cleanEnv({
-  USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL}@127.0.0.1:5432/ue_ergo_doctor`,
+  USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL_PASSWORD}@127.0.0.1:5432/ue_ergo_doctor`,
   USER_ENGINE_LIVE_RESET: 'ue_ergo_doctor',
 });
 
@@ -96,7 +96,7 @@ describe('doctor reads every Jest config form', () => {
     const run = await runBuilt(['doctor', '--json'], ENV, dir, 55_000);
     const report = JSON.parse(run.stdout) as DoctorReport;
     expect(report.config.path).toBe(path.join(dir, read));
-    expect(report.decision.error?.envVar).toBe(
+    expect(report.decision.error?.setting).toBe(
       'testEnvironmentOptions.userEngineLive.connectTimeoutMs',
     );
     expect(run.code).toBe(1);
@@ -114,7 +114,7 @@ describe('doctor reads every Jest config form', () => {
     );
     const report = JSON.parse(run.stdout) as DoctorReport;
     expect(report.config.path).toBe(path.join(dir, 'ci.jest.config.ts'));
-    expect(report.decision.error?.envVar).toBe(
+    expect(report.decision.error?.setting).toBe(
       'testEnvironmentOptions.userEngineLive.connectTimeoutMs',
     );
   });

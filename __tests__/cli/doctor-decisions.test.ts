@@ -5,9 +5,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DoctorReport } from '../../src/cli/doctor-report';
-import { scratchDir, SENTINEL, cleanEnv, runInProcess, type CliRun, type Env } from './support';
+import {
+  scratchDir,
+  SENTINEL_PASSWORD,
+  cleanEnv,
+  runInProcess,
+  type CliRun,
+  type Env,
+} from './support';
 
-const DSN = `postgres://postgres:${SENTINEL}@127.0.0.1:5432/ue_cli_test`;
+const DSN = `postgres://postgres:${SENTINEL_PASSWORD}@127.0.0.1:5432/ue_cli_test`;
 
 const REPORT_KEYS = [
   'checks',
@@ -29,8 +36,8 @@ async function doctor(env: Env, ...args: string[]): Promise<{ run: CliRun; repor
   const run = await runInProcess(['doctor', '--json', ...args], cleanEnv(env));
   const text = await runInProcess(['doctor', ...args], cleanEnv(env));
   for (const output of [run, text]) {
-    expect(`${output.stdout}${output.stderr}`).not.toContain(SENTINEL);
-    expect(`${output.stdout}${output.stderr}`).not.toContain(encodeURIComponent(SENTINEL));
+    expect(`${output.stdout}${output.stderr}`).not.toContain(SENTINEL_PASSWORD);
+    expect(`${output.stdout}${output.stderr}`).not.toContain(encodeURIComponent(SENTINEL_PASSWORD));
   }
   expect(text.code).toBe(run.code);
   expect(run.stderr).toBe('');
@@ -61,7 +68,7 @@ describe('doctor without a server', () => {
     expect(report.verdict).toBe('fail');
     expect(report.decision.error).toMatchObject({
       code: 'reset_missing',
-      envVar: 'USER_ENGINE_LIVE_RESET',
+      setting: 'USER_ENGINE_LIVE_RESET',
     });
     expect(report.summary).toContain('set USER_ENGINE_LIVE_RESET=ue_cli_test');
   });
@@ -74,17 +81,21 @@ describe('doctor without a server', () => {
     expect(run.code).toBe(1);
     expect(report.decision.error).toMatchObject({
       code: 'reset_mismatch',
-      envVar: 'USER_ENGINE_LIVE_RESET',
+      setting: 'USER_ENGINE_LIVE_RESET',
     });
     expect(report.summary).toContain('USER_ENGINE_LIVE_RESET=ue_cli_test');
     expect(report.summary).toContain('differs only in letter case');
   });
 
   test.each([
-    ['wrong scheme', `mysql://root:${SENTINEL}@127.0.0.1/ue_cli_test`, 'dsn_scheme'],
-    ['no database', `postgres://postgres:${SENTINEL}@127.0.0.1:5432`, 'dsn_no_database'],
-    ['bad port', `postgres://postgres:${SENTINEL}@127.0.0.1:99999/ue_cli_test`, 'dsn_port'],
-    ['two hosts', `postgres://postgres:${SENTINEL}@h1,h2/ue_cli_test`, 'dsn_host_list'],
+    ['wrong scheme', `mysql://root:${SENTINEL_PASSWORD}@127.0.0.1/ue_cli_test`, 'dsn_scheme'],
+    ['no database', `postgres://postgres:${SENTINEL_PASSWORD}@127.0.0.1:5432`, 'dsn_no_database'],
+    [
+      'bad port',
+      `postgres://postgres:${SENTINEL_PASSWORD}@127.0.0.1:99999/ue_cli_test`,
+      'dsn_port',
+    ],
+    ['two hosts', `postgres://postgres:${SENTINEL_PASSWORD}@h1,h2/ue_cli_test`, 'dsn_host_list'],
     ['whitespace', ` ${DSN}`, 'dsn_malformed'],
   ])('malformed DSN (%s): fail closed naming USER_ENGINE_LIVE_DSN', async (_, dsn, code) => {
     const { run, report } = await doctor({
@@ -93,7 +104,7 @@ describe('doctor without a server', () => {
     });
     expect(run.code).toBe(1);
     expect(report.verdict).toBe('fail');
-    expect(report.decision.error?.envVar).toBe('USER_ENGINE_LIVE_DSN');
+    expect(report.decision.error?.setting).toBe('USER_ENGINE_LIVE_DSN');
     expect(report.decision.error?.code).toBe(code);
   });
 
@@ -103,7 +114,7 @@ describe('doctor without a server', () => {
     expect(report.verdict).toBe('fail');
     expect(report.decision.error).toMatchObject({
       code: 'dsn_missing',
-      envVar: 'USER_ENGINE_LIVE_DSN',
+      setting: 'USER_ENGINE_LIVE_DSN',
     });
     expect(report.summary).toMatch(/USER_ENGINE_LIVE_REQUIRED=1 demands live tests/);
   });
@@ -116,14 +127,14 @@ describe('doctor without a server', () => {
     });
     expect(report.decision.error).toMatchObject({
       code: 'driver_invalid',
-      envVar: 'USER_ENGINE_LIVE_DRIVER',
+      setting: 'USER_ENGINE_LIVE_DRIVER',
     });
   });
 
   test('unreachable server (127.0.0.1:1): fail at connect within the connect timeout', async () => {
     const began = Date.now();
     const { run, report } = await doctor({
-      USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL}@127.0.0.1:1/ue_cli_test`,
+      USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL_PASSWORD}@127.0.0.1:1/ue_cli_test`,
       USER_ENGINE_LIVE_RESET: 'ue_cli_test',
     });
     expect(Date.now() - began).toBeLessThan(2 * (5000 + 1000));
@@ -155,7 +166,7 @@ describe('doctor without a server', () => {
       const io = await runInProcess(
         ['doctor', '--json'],
         cleanEnv({
-          USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL}@127.0.0.1:${port}/ue_cli_test`,
+          USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL_PASSWORD}@127.0.0.1:${port}/ue_cli_test`,
           USER_ENGINE_LIVE_RESET: 'ue_cli_test',
         }),
         dir,
@@ -167,7 +178,7 @@ describe('doctor without a server', () => {
       expect(report.checks.find((check) => check.name === 'connect')?.status).toBe('fail');
       expect(elapsed).toBeGreaterThanOrEqual(600);
       expect(elapsed).toBeLessThan(700 + 1000 + 1500);
-      expect(io.stdout).not.toContain(SENTINEL);
+      expect(io.stdout).not.toContain(SENTINEL_PASSWORD);
     } finally {
       for (const socket of sockets) socket.destroy();
       server.close();
@@ -188,7 +199,7 @@ describe('doctor without a server', () => {
     expect(run.code).toBe(1);
     expect(report.decision.error).toMatchObject({
       code: 'option_invalid',
-      envVar: 'testEnvironmentOptions.userEngineLive.keepSchema',
+      setting: 'testEnvironmentOptions.userEngineLive.keepSchema',
     });
   });
 
@@ -196,7 +207,7 @@ describe('doctor without a server', () => {
     const dir = fs.mkdtempSync(path.join(scratchDir(), 'factory-'));
     fs.writeFileSync(path.join(dir, 'factory.ts'), 'export const createStore = () => null;\n');
     const env = cleanEnv({
-      USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL}@127.0.0.1:1/ue_cli_test`,
+      USER_ENGINE_LIVE_DSN: `postgres://postgres:${SENTINEL_PASSWORD}@127.0.0.1:1/ue_cli_test`,
       USER_ENGINE_LIVE_RESET: 'ue_cli_test',
     });
     const check = async (storeFactory: string) => {
@@ -230,7 +241,7 @@ describe('doctor without a server', () => {
     );
     const report = JSON.parse(io.stdout) as DoctorReport;
     expect(report.config.path).toBe(path.join(dir, 'package.json'));
-    expect(report.decision.error?.envVar).toBe(
+    expect(report.decision.error?.setting).toBe(
       'testEnvironmentOptions.userEngineLive.connectTimeoutMs',
     );
   });

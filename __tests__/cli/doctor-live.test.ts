@@ -6,9 +6,7 @@
 import type { DoctorReport } from '../../src/cli/doctor-report';
 import { pgBouncerBinary, startPgBouncer } from '../support/pgbouncer';
 import {
-  CANARY_SQL,
-  SENTINEL,
-  canarySnapshot,
+  SENTINEL_PASSWORD,
   catalogSnapshot,
   crashedRun,
   createTestDatabase,
@@ -19,6 +17,7 @@ import {
   type StartedRun,
   type TestDatabase,
 } from './support';
+import { fingerprint, plantCanaries } from '../support/canaries';
 
 const LIVE_TIMEOUT_MS = 30_000;
 
@@ -28,7 +27,7 @@ describeLiveDb('doctor against a live server', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('ue_cli_test');
-    await db.query(CANARY_SQL);
+    await plantCanaries(db.query);
   }, LIVE_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -40,7 +39,8 @@ describeLiveDb('doctor against a live server', () => {
     const json = await runInProcess(['doctor', '--json'], db.env());
     const text = await runInProcess(['doctor'], db.env());
     expect(json.stderr).toBe('');
-    for (const output of [json.stdout, text.stdout]) expect(output).not.toContain(SENTINEL);
+    for (const output of [json.stdout, text.stdout])
+      expect(output).not.toContain(SENTINEL_PASSWORD);
     expect(text.code).toBe(json.code);
     return { code: json.code, report: JSON.parse(json.stdout) as DoctorReport, text: text.stdout };
   }
@@ -86,7 +86,7 @@ describeLiveDb('doctor against a live server', () => {
           }),
           expect.objectContaining({
             action: 'leave-alone',
-            object: '"public"."user_engine_audit"',
+            object: '"public"."user_engine_outbox"',
           }),
           expect.objectContaining({ action: 'leave-alone', object: '"user_engine_live_x"' }),
         ]),
@@ -105,7 +105,7 @@ describeLiveDb('doctor against a live server', () => {
       runs.push(running);
       const crashed = await crashedRun(db.dsn, 2);
       const catalog = await catalogSnapshot(db);
-      const canaries = await canarySnapshot(db);
+      const canaries = await fingerprint(db.query);
       const ledger = await db.query('SELECT * FROM user_engine_live.schemas ORDER BY schema_name');
 
       const { code, report } = await doctorJson();
@@ -127,7 +127,7 @@ describeLiveDb('doctor against a live server', () => {
         expect(entry.reason).toContain(crashed.runId);
       }
       expect(await catalogSnapshot(db)).toEqual(catalog);
-      expect(await canarySnapshot(db)).toBe(canaries);
+      expect(await fingerprint(db.query)).toBe(canaries);
       expect(await db.query('SELECT * FROM user_engine_live.schemas ORDER BY schema_name')).toEqual(
         ledger,
       );
@@ -141,7 +141,7 @@ describeLiveDb('doctor against a live server', () => {
       const live = await runBuilt(['doctor', '--json'], db.env());
       expect(live.code).toBe(0);
       expect((JSON.parse(live.stdout) as DoctorReport).verdict).toBe('live');
-      expect(live.stdout + live.stderr).not.toContain(SENTINEL);
+      expect(live.stdout + live.stderr).not.toContain(SENTINEL_PASSWORD);
 
       const wrongAck = await runBuilt(
         ['doctor'],
@@ -149,7 +149,7 @@ describeLiveDb('doctor against a live server', () => {
       );
       expect(wrongAck.code).toBe(1);
       expect(wrongAck.stdout).toContain('differs only in surrounding whitespace');
-      expect(wrongAck.stdout + wrongAck.stderr).not.toContain(SENTINEL);
+      expect(wrongAck.stdout + wrongAck.stderr).not.toContain(SENTINEL_PASSWORD);
 
       const usage = await runBuilt(['doctor', '--verbose'], db.env());
       expect(usage.code).toBe(2);
@@ -176,7 +176,7 @@ describeLiveDb('doctor against a live server', () => {
           detail: expect.stringContaining('a pooler in transaction mode'),
         });
         expect(report.verdict).toBe('live');
-        expect(run.stdout).not.toContain(SENTINEL);
+        expect(run.stdout).not.toContain(SENTINEL_PASSWORD);
       } finally {
         await bouncer.stop();
       }

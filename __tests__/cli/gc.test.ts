@@ -4,9 +4,7 @@
  */
 import type { GcReport } from '../../src/cli/gc';
 import {
-  CANARY_SQL,
-  SENTINEL,
-  canarySnapshot,
+  SENTINEL_PASSWORD,
   catalogSnapshot,
   crashedRun,
   createTestDatabase,
@@ -18,6 +16,7 @@ import {
   type StartedRun,
   type TestDatabase,
 } from './support';
+import { fingerprint, plantCanaries } from '../support/canaries';
 
 const LIVE_TIMEOUT_MS = 30_000;
 
@@ -27,7 +26,7 @@ describeLiveDb('gc against a live server', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('ue_cli_test_gc');
-    await db.query(CANARY_SQL);
+    await plantCanaries(db.query);
     // `_` is a LIKE wildcard: a pattern match instead of the ledger would catch this schema.
     await db.query(
       'CREATE SCHEMA "user_engineXlive_abcdefghij_1"; CREATE TABLE "user_engineXlive_abcdefghij_1".t (x int)',
@@ -42,7 +41,7 @@ describeLiveDb('gc against a live server', () => {
   async function gc(...args: string[]): Promise<{ code: number; report: GcReport }> {
     const run = await runInProcess(['gc', '--json', ...args], db.env());
     expect(run.stderr).toBe('');
-    expect(run.stdout).not.toContain(SENTINEL);
+    expect(run.stdout).not.toContain(SENTINEL_PASSWORD);
     return { code: run.code, report: JSON.parse(run.stdout) as GcReport };
   }
 
@@ -52,7 +51,7 @@ describeLiveDb('gc against a live server', () => {
       // In this order: a run's begin collects crashed runs, so the crash must come last.
       running = await startRun(db.dsn, 1);
       const killed = await crashedRun(db.dsn, 2);
-      const canaries = await canarySnapshot(db);
+      const canaries = await fingerprint(db.query);
       const catalog = await catalogSnapshot(db);
 
       const dry = await gc('--dry-run');
@@ -99,7 +98,7 @@ describeLiveDb('gc against a live server', () => {
       expect(await schemaExists(db, running.schemas[0])).toBe(true);
       expect(await schemaExists(db, 'user_engine_live_x')).toBe(true);
       expect(await schemaExists(db, 'user_engineXlive_abcdefghij_1')).toBe(true);
-      expect(await canarySnapshot(db)).toBe(canaries);
+      expect(await fingerprint(db.query)).toBe(canaries);
 
       const again = await gc();
       expect(again.report).toMatchObject({ runs: [], dropped: [] });
@@ -125,9 +124,10 @@ describeLiveDb('gc against a live server', () => {
 
       const none = await runBuilt(['gc'], db.env());
       expect(none.stdout.trim()).toBe(
-        `gc: no crashed runs of this role in database "ue_cli_test_gc" (${db.dsn.replace(SENTINEL, '***')}); nothing to drop`,
+        `gc: no crashed runs of this role in database "ue_cli_test_gc" (${db.dsn.replace(SENTINEL_PASSWORD, '***')}); nothing to drop`,
       );
-      for (const run of [dry, wet, none]) expect(run.stdout + run.stderr).not.toContain(SENTINEL);
+      for (const run of [dry, wet, none])
+        expect(run.stdout + run.stderr).not.toContain(SENTINEL_PASSWORD);
     },
     LIVE_TIMEOUT_MS,
   );
@@ -140,7 +140,7 @@ describeLiveDb('gc against a live server', () => {
       expect(run.stderr).toMatch(
         /^user-engine-live gc: USER_ENGINE_LIVE_RESET="postgres" does not match/,
       );
-      expect(run.stderr).not.toContain(SENTINEL);
+      expect(run.stderr).not.toContain(SENTINEL_PASSWORD);
     },
     LIVE_TIMEOUT_MS,
   );

@@ -2,8 +2,8 @@
 import SummaryReporter, {
   summaryLines,
   type RunResultsLike,
-} from '../../src/jest/summary-reporter';
-import { RUN_STATE_ENV, clearRunState, writeRunState } from '../../src/live/run-state';
+} from '../../src/jest/parent/summary-reporter';
+import { RUN_STATE_ENV, clearRunState, writeRunState } from '../../src/jest/handoff';
 
 const RESULTS: RunResultsLike = {
   numPassedTests: 429,

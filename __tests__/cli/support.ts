@@ -8,8 +8,8 @@ import * as os from 'node:os';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { dropDatabase, recreateDatabase } from '../support/admin-db';
-import { secretFor } from '../support/sentinel';
+import { ADMIN_DSN, dropDatabase, recreateDatabase } from '../support/admin-db';
+import { SENTINEL_PASSWORD } from '../support/sentinel';
 import { createConnection } from '../../src/driver/create-connection';
 import type { Connection } from '../../src/driver/port';
 import { beginRun, ensureWorkerSchema } from '../../src/live/bootstrap';
@@ -17,15 +17,12 @@ import { newRunId } from '../../src/live/isolation';
 import { captureIo } from '../../src/cli/io';
 import { runCli } from '../../src/cli/main';
 
+// The one sentinel password (../support/sentinel), re-exported for the cli suites.
+export { SENTINEL_PASSWORD };
+
 export const REPO = path.resolve(__dirname, '..', '..');
 export const DIST_MAIN = path.join(REPO, 'dist', 'cli', 'main.js');
 export const BIN = path.join(REPO, 'bin', 'user-engine-live.js');
-
-/**
- * Never printed by the CLI, whatever the DSN around it: trust auth ignores it; a server with
- * password auth gets its real password here (see secretFor).
- */
-export const SENTINEL = secretFor('s3nt1nel-CLI-pw7');
 
 let emptyDir: string | undefined;
 
@@ -103,10 +100,7 @@ export function runBuilt(
 
 // ---- live database ---------------------------------------------------------------------------
 
-export const ADMIN_DSN =
-  process.env.USER_ENGINE_LIVE_DSN && process.env.USER_ENGINE_LIVE_DSN !== 'embedded'
-    ? process.env.USER_ENGINE_LIVE_DSN
-    : undefined;
+export { ADMIN_DSN };
 
 /** Live CLI tests need a server; without an admin DSN they are skipped. */
 export const describeLiveDb = ADMIN_DSN ? describe : describe.skip;
@@ -128,7 +122,7 @@ export async function createTestDatabase(name: string): Promise<TestDatabase> {
   const url = new URL(ADMIN_DSN);
   url.pathname = `/${name}`;
   const plain = url.toString();
-  url.password = SENTINEL;
+  url.password = SENTINEL_PASSWORD;
   const dsn = url.toString();
   const client = new Client({ connectionString: plain });
   await client.connect();
@@ -144,37 +138,6 @@ export async function createTestDatabase(name: string): Promise<TestDatabase> {
       await dropDatabase(name);
     },
   };
-}
-
-/** Provider objects the run machinery must never touch. */
-export const CANARY_SQL = `
-  CREATE TABLE public.user_engine_users (id int PRIMARY KEY, email text NOT NULL);
-  INSERT INTO public.user_engine_users VALUES (1, 'provider-owned@example.org'), (2, 'keep@me');
-  CREATE TABLE public.user_engine_audit (at timestamptz NOT NULL, note text);
-  INSERT INTO public.user_engine_audit VALUES ('2024-01-02T03:04:05Z', 'provider audit row');
-  CREATE SCHEMA user_engine_live_x;
-  CREATE TABLE user_engine_live_x.keep (k text PRIMARY KEY);
-  INSERT INTO user_engine_live_x.keep VALUES ('unlisted schema, not a run of ours');
-`;
-
-/** md5 of every canary table's rows plus its column list: equal strings = byte-identical. */
-export async function canarySnapshot(db: TestDatabase): Promise<string> {
-  const lines: string[] = [];
-  for (const table of [
-    'public.user_engine_users',
-    'public.user_engine_audit',
-    'user_engine_live_x.keep',
-  ]) {
-    const [schema, name] = table.split('.');
-    const [row] = await db.query<{ rows: string; cols: string }>(
-      `SELECT (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM ${table} t) AS rows,
-              (SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position)
-                 FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2) AS cols`,
-      [schema, name],
-    );
-    lines.push(`${table} ${row.rows} ${row.cols}`);
-  }
-  return lines.join('\n');
 }
 
 /** Every schema and relation of the database, to prove nothing was created or dropped. */

@@ -231,13 +231,15 @@ describe('option checking', () => {
       { createStore: () => null, capabilities: { savepoints: 'no' } },
     ],
     ['a zero timeout', 'options.timeoutMs', { createStore: () => null, timeoutMs: 0 }],
-  ])('%s is rejected naming %s', (_label, field, options) => {
+  ])('%s is rejected naming %s', (_label, setting, options) => {
     expect(() => record(options as ConformanceOptions)).toThrow(ConformanceOptionsError);
-    expect(() => record(options as ConformanceOptions)).toThrow(expect.objectContaining({ field }));
+    expect(() => record(options as ConformanceOptions)).toThrow(
+      expect.objectContaining({ setting }),
+    );
   });
 
   test('an empty suite name is rejected', () => {
-    expect(() => record(memory, ' ')).toThrow(expect.objectContaining({ field: 'name' }));
+    expect(() => record(memory, ' ')).toThrow(expect.objectContaining({ setting: 'name' }));
   });
 });
 

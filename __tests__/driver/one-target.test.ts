@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection, DRIVER_NAMES } from '../../src/driver';
 import type { BoundConnection } from '../../src/driver';
-import { LIVE_DSN, liveDsn } from '../postgres/support';
+import { ADMIN_DSN, liveDsn } from '../postgres/support';
 import { pgBouncerBinary, startPgBouncer } from '../support/pgbouncer';
 import { runNodeScript } from './node-script';
 
@@ -82,8 +82,8 @@ const { createConnection } = require('./src/driver');
  * which has a random port and no socket); CI's live step runs it.
  */
 function liveDsnIsMachineServer(): boolean {
-  if (!LIVE_DSN) return false;
-  const url = new URL(LIVE_DSN);
+  if (!ADMIN_DSN) return false;
+  const url = new URL(ADMIN_DSN);
   return (
     ['127.0.0.1', 'localhost'].includes(url.hostname) &&
     (url.port || '5432') === '5432' &&

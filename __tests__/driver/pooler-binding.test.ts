@@ -5,7 +5,7 @@
  */
 import { createConnection, DRIVER_NAMES, probePoolingMode } from '../../src/driver';
 import type { BoundConnection, DriverName } from '../../src/driver';
-import { LIVE_DSN, liveDsn } from '../postgres/support';
+import { ADMIN_DSN, liveDsn } from '../postgres/support';
 import {
   pgBouncerBinary,
   startPgBouncer,
@@ -14,7 +14,7 @@ import {
 } from '../support/pgbouncer';
 
 const DATABASE = 'ue_drv_pool';
-const describePooler = LIVE_DSN && pgBouncerBinary() ? describe : describe.skip;
+const describePooler = ADMIN_DSN && pgBouncerBinary() ? describe : describe.skip;
 
 /** The live DSN pointed at `database` on the same server. */
 function directDsn(database: string): string {

@@ -13,10 +13,10 @@ import {
   TlsVerificationError,
 } from '../../src/driver';
 import type { DriverName } from '../../src/driver';
-import { LIVE_DSN, liveDsn } from '../postgres/support';
+import { ADMIN_DSN, liveDsn } from '../postgres/support';
 import { startTlsServer, type TlsServer } from '../support/tls-server';
 
-const describeTls = LIVE_DSN ? describe : describe.skip;
+const describeTls = ADMIN_DSN ? describe : describe.skip;
 
 const SSL_OF_MY_SESSION = `SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false) AS ssl,
   inet_server_port() AS port`;

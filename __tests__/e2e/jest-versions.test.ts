@@ -19,7 +19,7 @@ import {
   titles,
   type JestRun,
 } from './support/harness';
-import { resolveJestEnvironmentNode } from '../../src/jest/consumer-jest';
+import { resolveJestEnvironmentNode } from '../../src/jest/worker/consumer-jest';
 import { createE2eDatabase, describeWithDatabase, type E2eDatabase } from './support/db';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

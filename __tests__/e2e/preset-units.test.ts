@@ -9,10 +9,10 @@ import * as vm from 'vm';
 import { DatabaseError } from '../../src/driver/errors';
 import type { Connection, QueryParam } from '../../src/driver/port';
 import { describeLive, LiveSkippedError } from '../../src/index';
-import type { LiveContext } from '../../src/jest/live-context';
-import { LiveRequiredError } from '../../src/jest/live-required-error';
-import { liveTestCount } from '../../src/jest/live-test-count';
-import { adoptError, adoptValue, bridgeConnection } from '../../src/jest/realm';
+import type { LiveContext } from '../../src/jest/test/live-context';
+import { LiveRequiredError } from '../../src/jest/test/live-required-error';
+import { liveTestCount } from '../../src/jest/handoff';
+import { adoptError, adoptValue, bridgeConnection } from '../../src/jest/worker/realm';
 import { checkServer, MIN_SERVER_VERSION_NUM } from '../../src/live/server-check';
 import { resolveStoreFactory } from '../../src/live/store-factory-path';
 
@@ -30,7 +30,7 @@ describe('checkServer', () => {
     const error = checkServer({ ...ok, database: 'prod' }, 'ue_ci');
     expect(error).toMatchObject({
       code: 'reset_database_mismatch',
-      envVar: 'USER_ENGINE_LIVE_RESET',
+      setting: 'USER_ENGINE_LIVE_RESET',
     });
     expect(error?.message).toContain('USER_ENGINE_LIVE_RESET="ue_ci"');
     expect(error?.message).toContain('"prod"');
@@ -109,12 +109,12 @@ describe('realm bridge', () => {
         throw new Error('must not be forwarded');
       },
     };
-    const outbound = bridgeConnection(inner, { params: true, results: false });
+    const outbound = bridgeConnection(inner, 'worker');
     const sandboxDate = vm.runInNewContext('new Date(5)') as Date;
     await outbound.query('SELECT 1', [sandboxDate]);
     expect(seen[0]?.[0]).toBeInstanceOf(Date);
 
-    const inbound = bridgeConnection(inner, { params: false, results: true });
+    const inbound = bridgeConnection(inner, 'sandbox');
     const { rows } = await inbound.query<{ at: Date }>('SELECT 1');
     expect(rows[0].at).toBeInstanceOf(Date);
     await expect(inbound.query('SELECT 1', ['fail'])).rejects.toBeInstanceOf(DatabaseError);
@@ -240,7 +240,7 @@ describe('describeLive', () => {
       const testPath = file('a.test.js', '/**\n * @jest-environment node\n */\ntest();\n');
       const error = thrown({ testPath, runState: '{}' });
       expect(error.code).toBe('live_environment_inactive');
-      expect(error.envVar).toBe('USER_ENGINE_LIVE_REQUIRED');
+      expect(error.setting).toBe('USER_ENGINE_LIVE_REQUIRED');
       expect(error.message).toContain(`describeLive("block") in ${testPath}`);
       expect(error.message).toContain('docblock `@jest-environment node`');
     });
@@ -323,15 +323,20 @@ describe('jest-preset.js', () => {
 
   test('points at compiled files under dist/jest', () => {
     expect(preset).toEqual({
-      testEnvironment: path.join(REPO, 'dist', 'jest', 'environment.js'),
-      globalSetup: path.join(REPO, 'dist', 'jest', 'global-setup.js'),
-      globalTeardown: path.join(REPO, 'dist', 'jest', 'global-teardown.js'),
-      setupFilesAfterEnv: [path.join(REPO, 'dist', 'jest', 'setup-store.js')],
+      testEnvironment: path.join(REPO, 'dist', 'jest', 'worker', 'environment.js'),
+      globalSetup: path.join(REPO, 'dist', 'jest', 'parent', 'global-setup.js'),
+      globalTeardown: path.join(REPO, 'dist', 'jest', 'parent', 'global-teardown.js'),
+      setupFilesAfterEnv: [path.join(REPO, 'dist', 'jest', 'test', 'setup-store.js')],
     });
   });
 
   test('every entry has a source module that the build compiles', () => {
-    for (const file of ['environment', 'global-setup', 'global-teardown', 'setup-store']) {
+    for (const file of [
+      'worker/environment',
+      'parent/global-setup',
+      'parent/global-teardown',
+      'test/setup-store',
+    ]) {
       expect(fs.existsSync(path.join(REPO, 'src', 'jest', `${file}.ts`))).toBe(true);
     }
   });

@@ -27,7 +27,7 @@ import { closedPort, startFaultProxy, type FaultProxy, type ProxyMode } from './
 jest.setTimeout(120_000);
 
 const CONNECT_TIMEOUT_MS = 1000;
-/** The preset's fixed bound on lock waits (src/jest/run.ts). */
+/** The preset's fixed bound on lock waits (src/jest/parent/run.ts). */
 const PRESET_LOCK_TIMEOUT_MS = 5000;
 const GRACE_MS = 1000;
 /** Start-up jitter of a child Jest on a busy two-core machine, on top of the measured baseline. */

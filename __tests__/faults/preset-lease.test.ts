@@ -17,6 +17,7 @@ import {
 } from '../e2e/support/harness';
 import { createFaultsDatabase, describeWithDatabase, type FaultsDatabase } from './support/db';
 import { PARKING_TEST, QUICK_TEST, faultsProject } from './support/project';
+import { runIdOf } from '../support/run-schemas';
 
 jest.setTimeout(180_000);
 
@@ -66,8 +67,6 @@ describeWithDatabase('run liveness by lease (preset)', () => {
       config: { testEnvironmentOptions: { userEngineLive: { leaseMs: LEASE_MS } } },
     });
   }
-
-  const runIdOf = (schema: string) => /^user_engine_live_([a-z0-9]{10})_/.exec(schema)?.[1] ?? '';
 
   test("every backend of a run terminated mid-test: another run's GC keeps its schemas; the run fails only the cut test", async () => {
     const dir = project({ 'killed.test.js': KILLED_SESSIONS_TEST });

@@ -41,7 +41,7 @@ const ALLOWED: Record<string, string> = {
     'a value of the constant CURRENT_TRANSACTION map (transaction_isolation, …)',
   'driver/session-settings.ts: name':
     'a GUC name matched against GUC_NAME by validateSessionSettings, or search_path/statement_timeout',
-  "jest/worker-session.ts: selects.join(', ')":
+  "jest/worker/session.ts: selects.join(', ')":
     'each element is `(SELECT count(*) FROM quoteIdent(schema).quoteIdent(table)) AS <table>`',
   'live/reset.ts: lockTimeoutMs': 'checked to be a positive safe integer by checkStatementArgs',
   'live/reset.ts: key.namespace': 'resetFunctionLockKey(): a constant int4 namespace',

@@ -8,7 +8,7 @@ import { decisionOutputs } from './outputs';
 type Verdict =
   | { kind: 'skip' }
   | { kind: 'embedded' }
-  | { kind: 'error'; code: string; envVar: string }
+  | { kind: 'error'; code: string; setting: string }
   | {
       kind: 'live';
       database: string;
@@ -28,7 +28,7 @@ interface Row {
 
 const DSN = 'USER_ENGINE_LIVE_DSN';
 const RESET = 'USER_ENGINE_LIVE_RESET';
-const dsnError = (code: string): Verdict => ({ kind: 'error', code, envVar: DSN });
+const dsnError = (code: string): Verdict => ({ kind: 'error', code, setting: DSN });
 const live = (database: string, more: Partial<Extract<Verdict, { kind: 'live' }>> = {}) =>
   ({ kind: 'live', database, ...more }) as Verdict;
 /** A DSN and its acknowledgement (default `test`; null: none). */
@@ -83,7 +83,7 @@ const rows: Row[] = [
   {
     name: 'acknowledged in encoded form',
     env: env('postgres://h/my%20db', 'my%20db'),
-    verdict: { kind: 'error', code: 'reset_mismatch', envVar: RESET },
+    verdict: { kind: 'error', code: 'reset_mismatch', setting: RESET },
   },
   { name: 'encoded unicode', env: env('postgres://h/t%C3%ABst', 'tëst'), verdict: live('tëst') },
   { name: 'raw unicode', env: env('postgres://h/tëst', 'tëst'), verdict: live('tëst') },
@@ -167,27 +167,27 @@ const rows: Row[] = [
   {
     name: 'acknowledgement missing',
     env: env('postgres://h/test', null),
-    verdict: { kind: 'error', code: 'reset_missing', envVar: RESET },
+    verdict: { kind: 'error', code: 'reset_missing', setting: RESET },
   },
   {
     name: 'acknowledgement empty',
     env: env('postgres://h/test', ''),
-    verdict: { kind: 'error', code: 'reset_missing', envVar: RESET },
+    verdict: { kind: 'error', code: 'reset_missing', setting: RESET },
   },
   {
     name: 'acknowledgement differs in case',
     env: env('postgres://h/test', 'TEST'),
-    verdict: { kind: 'error', code: 'reset_mismatch', envVar: RESET },
+    verdict: { kind: 'error', code: 'reset_mismatch', setting: RESET },
   },
   {
     name: 'acknowledgement with trailing space',
     env: env('postgres://h/test', 'test '),
-    verdict: { kind: 'error', code: 'reset_mismatch', envVar: RESET },
+    verdict: { kind: 'error', code: 'reset_mismatch', setting: RESET },
   },
   {
     name: 'acknowledgement of another database',
     env: env('postgres://h/test', 'postgres'),
-    verdict: { kind: 'error', code: 'reset_mismatch', envVar: RESET },
+    verdict: { kind: 'error', code: 'reset_mismatch', setting: RESET },
   },
   {
     name: 'upper-case database acknowledged exactly',
@@ -276,7 +276,7 @@ const rows: Row[] = [
   {
     name: 'password with a wrong acknowledgement',
     env: env('postgres://u:mismatch-pw@h/test', 'TEST'),
-    verdict: { kind: 'error', code: 'reset_mismatch', envVar: RESET },
+    verdict: { kind: 'error', code: 'reset_mismatch', setting: RESET },
     secret: 'mismatch-pw',
   },
   {
@@ -312,12 +312,12 @@ const rows: Row[] = [
   {
     name: 'required without DSN',
     env: { USER_ENGINE_LIVE_REQUIRED: '1' },
-    verdict: { kind: 'error', code: 'dsn_missing', envVar: DSN },
+    verdict: { kind: 'error', code: 'dsn_missing', setting: DSN },
   },
   {
     name: 'required with a typo',
     env: { USER_ENGINE_LIVE_REQUIRED: 'yes' },
-    verdict: { kind: 'error', code: 'flag_invalid', envVar: 'USER_ENGINE_LIVE_REQUIRED' },
+    verdict: { kind: 'error', code: 'flag_invalid', setting: 'USER_ENGINE_LIVE_REQUIRED' },
   },
   {
     name: 'driver pg',
@@ -327,7 +327,7 @@ const rows: Row[] = [
   {
     name: 'unknown driver',
     env: { ...env('postgres://h/test'), USER_ENGINE_LIVE_DRIVER: 'pg-native' },
-    verdict: { kind: 'error', code: 'driver_invalid', envVar: 'USER_ENGINE_LIVE_DRIVER' },
+    verdict: { kind: 'error', code: 'driver_invalid', setting: 'USER_ENGINE_LIVE_DRIVER' },
   },
 ];
 
@@ -335,7 +335,7 @@ function check(decision: LiveDecision, verdict: Verdict): void {
   if (verdict.kind === 'error') {
     expect(decision).toMatchObject({
       kind: 'error',
-      error: { code: verdict.code, envVar: verdict.envVar },
+      error: { code: verdict.code, setting: verdict.setting },
     });
     return;
   }

@@ -10,12 +10,12 @@ import { baseEnv, decisionOutputs } from './outputs';
 
 const DSN = 'postgres://alice:s3cret-PW@db.example:6543/test';
 
-function expectError(decision: LiveDecision, code: string, envVar: string): LiveConfigError {
+function expectError(decision: LiveDecision, code: string, setting: string): LiveConfigError {
   if (decision.kind !== 'error') throw new Error(`expected an error, got ${decision.kind}`);
   expect(decision.error).toBeInstanceOf(LiveConfigError);
   expect(decision.error.code).toBe(code);
-  expect(decision.error.envVar).toBe(envVar);
-  expect(decision.error.message).toContain(envVar);
+  expect(decision.error.setting).toBe(setting);
+  expect(decision.error.message).toContain(setting);
   return decision.error;
 }
 
@@ -262,8 +262,8 @@ describe('embedded', () => {
   test.each([
     [{ USER_ENGINE_LIVE_EMBEDDED_CREATE_USER: 'yes' }, 'flag_invalid', ENV.createUser],
     [{ USER_ENGINE_LIVE_DRIVER: 'pg8000' }, 'driver_invalid', ENV.driver],
-  ])('bad companion variables are rejected: %j', (extra, code, envVar) => {
-    expectError(decideLive({ USER_ENGINE_LIVE_DSN: 'embedded', ...extra }), code, envVar);
+  ])('bad companion variables are rejected: %j', (extra, code, setting) => {
+    expectError(decideLive({ USER_ENGINE_LIVE_DSN: 'embedded', ...extra }), code, setting);
   });
 
   test.each(['EMBEDDED', 'embedded ', ' embedded'])('%j is not embedded', (dsn) => {
@@ -426,7 +426,7 @@ describe('error precedence: DSN, then acknowledgement, then driver, then options
 
   test('an invalid REQUIRED comes before everything (it decides whether a DSN is needed)', () => {
     const decision = decideLive({ ...baseEnv('mysql://h/x'), [ENV.required]: 'yes' });
-    expect(decision.kind === 'error' && decision.error.envVar).toBe(ENV.required);
+    expect(decision.kind === 'error' && decision.error.setting).toBe(ENV.required);
   });
 });
 
@@ -511,7 +511,7 @@ describe('testEnvironmentOptions.userEngineLive.statementTimeoutMs', () => {
       kind: 'error',
       error: {
         code: 'option_invalid',
-        envVar: 'testEnvironmentOptions.userEngineLive.statementTimeoutMs',
+        setting: 'testEnvironmentOptions.userEngineLive.statementTimeoutMs',
       },
     });
   });

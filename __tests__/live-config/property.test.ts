@@ -118,7 +118,7 @@ function expectWellFormed(decision: LiveDecision): void {
   expect(['skip', 'live', 'embedded', 'error']).toContain(decision.kind);
   if (decision.kind === 'error') {
     expect(decision.error).toBeInstanceOf(LiveConfigError);
-    expect(decision.error.message).toContain(decision.error.envVar);
+    expect(decision.error.message).toContain(decision.error.setting);
     expect(decision.error.message).not.toMatch(/[\r\n]/);
   }
   if (decision.kind === 'live') {

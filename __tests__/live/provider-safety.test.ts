@@ -21,7 +21,7 @@ import { newRunId, qualifiedName, quoteIdent } from '../../src/live/isolation';
 import { RUNS, SCHEMAS } from '../../src/live/ledger';
 import { runPreflight } from '../../src/live/preflight';
 import { resetWorkerSchema } from '../../src/live/reset';
-import { LIVE_DSN, describeLive, opener, schemaExists } from './support';
+import { ADMIN_DSN, describeLive, opener, schemaExists } from './support';
 
 const DB = 'ue_live_provider_test';
 const ROLES = {
@@ -35,7 +35,7 @@ const LONG_LEASE = 600_000;
 jest.setTimeout(60_000);
 
 function dsnFor(database: string, user = 'postgres'): string {
-  const url = new URL(LIVE_DSN ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  const url = new URL(ADMIN_DSN ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   url.username = user;
   url.password = '';
   url.pathname = `/${database}`;

@@ -5,7 +5,7 @@ import {
   readRunState,
   writeRunState,
   type LiveRunState,
-} from '../../src/live/run-state';
+} from '../../src/jest/handoff';
 
 const state: LiveRunState = {
   runId: 'abcdefghij',

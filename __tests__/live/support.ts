@@ -6,16 +6,17 @@
 import { createConnection } from '../../src/driver/create-connection';
 import type { Connection, ConnectionOptions, DriverName, Queryable } from '../../src/driver/port';
 import { qualifiedName, quoteIdent } from '../../src/live/isolation';
+import { ADMIN_DSN } from '../support/admin-db';
 
-export const LIVE_DSN = process.env.USER_ENGINE_LIVE_DSN;
+export { ADMIN_DSN };
 /** `describe` when `USER_ENGINE_LIVE_DSN` is set, else `describe.skip`. */
-export const describeLive = LIVE_DSN ? describe : describe.skip;
+export const describeLive = ADMIN_DSN ? describe : describe.skip;
 export const DRIVERS: DriverName[] = ['pg', 'postgres'];
 
 /** The live DSN pointed at database `name`, created on first use. */
 export async function privateDatabase(name: string): Promise<string> {
-  if (!LIVE_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
-  const admin = await createConnection(LIVE_DSN, { max: 1 });
+  if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
+  const admin = await createConnection(ADMIN_DSN, { max: 1 });
   try {
     const { rows } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (rows.length === 0) {
@@ -29,7 +30,7 @@ export async function privateDatabase(name: string): Promise<string> {
   } finally {
     await admin.close();
   }
-  const url = new URL(LIVE_DSN);
+  const url = new URL(ADMIN_DSN);
   url.pathname = `/${name}`;
   return url.toString();
 }

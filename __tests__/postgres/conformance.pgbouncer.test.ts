@@ -13,9 +13,9 @@ import { PostgresUserEngineStore } from '../../src/store/postgres/postgres-store
 import { parseDsn } from '../../src/driver/dsn-target';
 import { pgBouncerBinary, startPgBouncer, type PgBouncer } from '../support/pgbouncer';
 import { fingerprint, oddSchemaName } from './schema-isolation';
-import { adminConnection, LIVE_DSN, liveDsn } from './support';
+import { adminConnection, ADMIN_DSN, liveDsn } from './support';
 
-const describeBouncer = LIVE_DSN && pgBouncerBinary() ? describe : describe.skip;
+const describeBouncer = ADMIN_DSN && pgBouncerBinary() ? describe : describe.skip;
 
 const DECOY_TABLES = [
   'user_engine_identities',

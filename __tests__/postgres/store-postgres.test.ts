@@ -18,7 +18,7 @@ import {
   adminConnection,
   createTestSchema,
   describeLive,
-  LIVE_DSN,
+  ADMIN_DSN,
   liveDsn,
   randomSchemaName,
   type TestSchema,
@@ -325,7 +325,7 @@ async function waitUntilBlocked(admin: Connection): Promise<void> {
  * be skipped with its reason instead of passing vacuously.
  */
 function icuDatabaseSupport(): { ok: true } | { ok: false; reason: string } {
-  if (!LIVE_DSN) return { ok: false, reason: 'USER_ENGINE_LIVE_DSN is not set' };
+  if (!ADMIN_DSN) return { ok: false, reason: 'USER_ENGINE_LIVE_DSN is not set' };
   const probe = `
     const { Client } = require('pg');
     (async () => {

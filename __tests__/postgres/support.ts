@@ -6,15 +6,16 @@
 import { randomBytes } from 'node:crypto';
 import { createConnection, quoteIdentifier } from '../../src/driver';
 import type { Connection, ConnectionOptions, DriverName } from '../../src/driver';
+import { ADMIN_DSN } from '../support/admin-db';
 
-export const LIVE_DSN = process.env.USER_ENGINE_LIVE_DSN;
+export { ADMIN_DSN };
 
 /** `describe` with a server, `describe.skip` without one. */
-export const describeLive: jest.Describe = LIVE_DSN ? describe : describe.skip;
+export const describeLive: jest.Describe = ADMIN_DSN ? describe : describe.skip;
 
 export function liveDsn(): string {
-  if (!LIVE_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
-  return LIVE_DSN;
+  if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
+  return ADMIN_DSN;
 }
 
 export function randomSchemaName(): string {

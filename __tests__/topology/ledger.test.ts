@@ -25,6 +25,7 @@ import {
   untilParked,
   type ScenarioDb,
 } from './support/scenario';
+import { RUN_SCHEMA_SQL, WORKER_SCHEMA_SQL } from '../support/run-schemas';
 
 jest.setTimeout(300_000);
 
@@ -94,7 +95,7 @@ describeTopology('provider objects around the preset', () => {
     await doomed.done;
     const kept = (
       await db.query<{ nspname: string }>(
-        `SELECT nspname FROM pg_namespace WHERE nspname ~ '^user_engine_live_[a-z0-9]+_[0-9]+$'
+        `SELECT nspname FROM pg_namespace WHERE nspname ~ '${WORKER_SCHEMA_SQL}'
           AND to_regclass(quote_ident(nspname) || '.user_engine_users') IS NOT NULL ORDER BY 1`,
       )
     ).map((row) => row.nspname);
@@ -132,7 +133,7 @@ describeTopology('provider objects around the preset', () => {
 
     const left = (
       await db.query<{ nspname: string }>(
-        `SELECT nspname FROM pg_namespace WHERE nspname ~ '^user_engine_live_[a-z0-9]+_[0-9]+' ORDER BY 1`,
+        `SELECT nspname FROM pg_namespace WHERE nspname ~ '${RUN_SCHEMA_SQL}' ORDER BY 1`,
       )
     ).map((row) => row.nspname);
     // Only the schema with dependents is left; the crashed run's other schemas were collected.

@@ -22,6 +22,7 @@ import {
   startScenario,
   type ScenarioDb,
 } from './support/scenario';
+import { WORKER_SCHEMA_SQL } from '../support/run-schemas';
 
 jest.setTimeout(300_000);
 
@@ -84,7 +85,7 @@ describeTopology.each([
       const seen = new Set<string>();
       const watch = setInterval(() => {
         db.query<{ nspname: string }>(
-          `SELECT nspname FROM pg_namespace WHERE nspname ~ '^user_engine_live_[a-z0-9]+_[0-9]+$'`,
+          `SELECT nspname FROM pg_namespace WHERE nspname ~ '${WORKER_SCHEMA_SQL}'`,
         ).then(
           (rows) => rows.forEach((row) => seen.add(row.nspname)),
           () => undefined,

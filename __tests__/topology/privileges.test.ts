@@ -28,6 +28,7 @@ import {
   untilParked,
   type ScenarioDb,
 } from './support/scenario';
+import { RUN_SCHEMA_SQL } from '../support/run-schemas';
 
 jest.setTimeout(300_000);
 
@@ -96,7 +97,7 @@ describeTopology('least-privilege roles', () => {
     const orphans = (
       await db.query<{ nspname: string }>(
         `SELECT nspname FROM pg_namespace
-          WHERE nspname ~ '^user_engine_live_[a-z0-9]+_[0-9]+' AND pg_get_userbyid(nspowner) = $1
+          WHERE nspname ~ '${RUN_SCHEMA_SQL}' AND pg_get_userbyid(nspowner) = $1
           ORDER BY 1`,
         [crashed.name],
       )

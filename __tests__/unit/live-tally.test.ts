@@ -1,8 +1,8 @@
 /** The run-wide tally of live tests behind USER_ENGINE_LIVE_REQUIRED's "zero live tests" check. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { closeTally, openTally, recordTallyEntry, TALLY_ENV } from '../../src/jest/live-tally';
-import { noLiveTestsError } from '../../src/jest/required-checks';
+import { closeTally, openTally, recordTallyEntry, TALLY_ENV } from '../../src/jest/handoff';
+import { noLiveTestsError } from '../../src/jest/test/required-checks';
 
 describe('live tally', () => {
   test('no tally for this run: recording is a no-op and closing says so', () => {

@@ -98,7 +98,7 @@ export interface DoctorReport {
   decision: {
     kind: 'skip' | 'live' | 'embedded' | 'error';
     description: string;
-    error: { code: string; envVar: string; message: string } | null;
+    error: { code: string; setting: string; message: string } | null;
   };
   config: { path: string | null; note: string | null };
   target: TargetInfo | null;

@@ -5,6 +5,7 @@
 import { createConnection } from '../driver/create-connection';
 import { probePoolingMode } from '../driver/pooling-probe';
 import type { Connection, DriverName, TransactionScope } from '../driver/port';
+import { DOCTOR_PROBE_LOCK } from '../live/lock-keys';
 import { MIN_SERVER_VERSION_NUM, checkServer } from '../live/server-check';
 import { ENV, type LiveTarget } from '../live/config';
 import type { Check, LedgerInfo, PlanEntryJson, ServerInfo } from './doctor-report';
@@ -35,9 +36,6 @@ interface FactsRow {
   current_user: string;
   current_schema: string | null;
 }
-
-/** Arbitrary but fixed: the doctor's own advisory lock key, taken for the transaction only. */
-const DOCTOR_LOCK: readonly [number, number] = [0x75656c, 0x646f63];
 
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -86,7 +84,7 @@ async function advisoryLockCheck(scope: TransactionScope): Promise<Check> {
     const locked = await scope.savepoint(async (inner) => {
       const { rows } = await inner.query<{ locked: boolean }>(
         'SELECT pg_try_advisory_xact_lock($1::int4, $2::int4) AS locked',
-        DOCTOR_LOCK,
+        [DOCTOR_PROBE_LOCK.namespace, DOCTOR_PROBE_LOCK.key],
       );
       return rows[0].locked;
     });

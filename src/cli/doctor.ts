@@ -142,7 +142,7 @@ export async function buildDoctorReport(
         decision.kind === 'error'
           ? {
               code: decision.error.code,
-              envVar: decision.error.envVar,
+              setting: decision.error.setting,
               message: decision.error.message,
             }
           : null,

@@ -2,6 +2,7 @@
  * The CLI's own failures. `UsageError` is a mistake on the command line (exit 2); `CliError` is a
  * command that could not do its job (exit 1). Both carry one line meant for stderr as is.
  */
+import { CodedError } from '../coded-error';
 import { redactSecretParams, redactSecrets } from '../driver/dsn';
 import { printable } from '../live/config/text';
 
@@ -12,13 +13,10 @@ export const EXIT_USAGE = 2;
 export type CliErrorCode =
   'usage' | 'not_live' | 'config_unreadable' | 'connect_failed' | 'server_rejected' | 'gc_failed';
 
-export class CliError extends Error {
-  readonly code: CliErrorCode;
+export class CliError extends CodedError<CliErrorCode> {
   readonly exitCode: number;
   constructor(code: CliErrorCode, message: string, exitCode: number = EXIT_FAILED) {
-    super(oneLine(message));
-    this.name = new.target.name;
-    this.code = code;
+    super(code, oneLine(message));
     this.exitCode = exitCode;
   }
 }

@@ -11,9 +11,9 @@
  * `runStoreConformance(name, options)` stays for stores outside the preset.
  */
 import type { Connection, DriverName } from '../driver/port';
-import { describeLive } from '../jest/describe-live';
-import type { LiveContext } from '../jest/live-context';
-import { readRunState } from '../live/run-state';
+import { describeLive } from '../jest/test/describe-live';
+import type { LiveContext } from '../jest/test/live-context';
+import { readRunState } from '../jest/handoff';
 import type { UserEngineStore } from '../store/contract';
 import { ConformanceOptionsError, type StoreCapabilities } from './options';
 import { jestSuiteApi, registerConformance, type SuiteApi } from './register';

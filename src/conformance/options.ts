@@ -1,3 +1,4 @@
+import { CodedError } from '../coded-error';
 import type { UserEngineStore } from '../store/contract';
 
 /** What the store under test can honestly do; specs that need a switched-off one are skipped. */
@@ -64,14 +65,12 @@ export interface ResolvedOptions {
 
 export const DEFAULT_TIMEOUT_MS = 20_000;
 
-/** A mistake in how the suite was called; `field` names the option at fault. */
-export class ConformanceOptionsError extends Error {
-  readonly code = 'invalid_conformance_options';
-  readonly field: string;
-  constructor(field: string, problem: string) {
-    super(`runStoreConformance: ${field} ${problem}`);
-    this.name = 'ConformanceOptionsError';
-    this.field = field;
+/** A mistake in how the suite was called; `setting` names the option at fault. */
+export class ConformanceOptionsError extends CodedError<'invalid_conformance_options'> {
+  readonly setting: string;
+  constructor(setting: string, problem: string) {
+    super('invalid_conformance_options', `runStoreConformance: ${setting} ${problem}`);
+    this.setting = setting;
   }
 }
 

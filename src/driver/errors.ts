@@ -2,6 +2,7 @@
  * Errors the driver port raises. Adapters translate whatever their driver throws into these, with
  * any password already removed, so nothing above the port depends on a driver's error shapes.
  */
+import { CodedError } from '../coded-error';
 
 export type DriverErrorCode =
   | 'driver_missing'
@@ -12,14 +13,7 @@ export type DriverErrorCode =
   | 'database_error'
   | 'connection_closed';
 
-export class DriverError extends Error {
-  readonly code: DriverErrorCode;
-  constructor(code: DriverErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class DriverError extends CodedError<DriverErrorCode> {}
 
 /** Neither `pg` nor `postgres` (or not the one asked for) could be loaded. */
 export class DriverMissingError extends DriverError {

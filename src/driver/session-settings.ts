@@ -20,6 +20,11 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** `"schema"."name"`, both parts quoted. */
+export function qualifiedName(schema: string, name: string): string {
+  return `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`;
+}
+
 /** `'text'` with embedded quotes doubled (standard_conforming_strings is on since PostgreSQL 9.1). */
 export function quoteLiteral(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;

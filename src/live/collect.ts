@@ -8,7 +8,7 @@
 import type { Queryable } from '../driver/port';
 import { assertRunId, isRunSchemaName, quoteIdent, runIdOfSchema } from './isolation';
 import { LEDGER_COLUMNS, RUNS, SCHEMAS, toDate, toLedgerRow } from './ledger';
-import type { LedgerRowRecord } from './ledger';
+import type { LedgerRowRecord, RunRowRecord } from './ledger';
 import {
   inBoundedTransaction,
   ledgerTarget,
@@ -60,12 +60,7 @@ export interface CollectRunOptions {
   lockTimeoutMs?: number;
 }
 
-interface RunRecord {
-  run_id: string;
-  owner: string;
-  host: string;
-  pid: number;
-  started_at: Date | string;
+interface RunRecord extends RunRowRecord {
   expired: boolean;
   may_act: boolean;
 }

@@ -2,6 +2,7 @@
  * Errors raised by the live harness (bootstrap, isolation, reset, run state). Each has a stable
  * `code`; messages name the lock, schema, field or env var at fault and never carry a password.
  */
+import { CodedError } from '../coded-error';
 
 export type LiveErrorCode =
   | 'invalid_argument'
@@ -14,14 +15,7 @@ export type LiveErrorCode =
   | 'read_only_session'
   | 'unsupported_encoding';
 
-export class LiveError extends Error {
-  readonly code: LiveErrorCode;
-  constructor(code: LiveErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class LiveError extends CodedError<LiveErrorCode> {}
 
 /** A function argument is malformed; `field` names it. */
 export class InvalidArgumentError extends LiveError {
@@ -34,10 +28,10 @@ export class InvalidArgumentError extends LiveError {
 
 /** `USER_ENGINE_LIVE_RUN` is present but unusable (hand-edited, or from another version). */
 export class InvalidRunStateError extends LiveError {
-  readonly variable: string;
-  constructor(variable: string, message: string) {
-    super('invalid_run_state', `${variable} is invalid: ${message}`);
-    this.variable = variable;
+  readonly setting: string;
+  constructor(setting: string, message: string) {
+    super('invalid_run_state', `${setting} is invalid: ${message}`);
+    this.setting = setting;
   }
 }
 

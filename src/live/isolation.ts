@@ -4,6 +4,7 @@
  * owns can be mistaken for one of ours.
  */
 import { randomBytes } from 'node:crypto';
+import { qualifiedName as qualifiedNameOf, quoteIdentifier } from '../driver/session-settings';
 import { InvalidArgumentError } from './errors';
 
 /** Every worker schema starts with this; the ledger table shares the stem. */
@@ -112,18 +113,22 @@ export function runIdOfSchema(name: string): string | undefined {
  * a name being "safe". Rejects what PostgreSQL cannot store in a name (empty, NUL).
  */
 export function quoteIdent(name: string): string {
+  return quoteIdentifier(checkedIdentifier(name));
+}
+
+/** `"schema"."name"`, both parts checked as `quoteIdent` checks them, then quoted. */
+export function qualifiedName(schema: string, name: string): string {
+  return qualifiedNameOf(checkedIdentifier(schema), checkedIdentifier(name));
+}
+
+function checkedIdentifier(name: string): string {
   if (typeof name !== 'string' || name.length === 0) {
     throw new InvalidArgumentError('identifier', 'must be a non-empty string');
   }
   if (name.includes('\u0000')) {
     throw new InvalidArgumentError('identifier', 'must not contain a NUL character');
   }
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** `"schema"."name"`, both parts quoted. */
-export function qualifiedName(schema: string, name: string): string {
-  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  return name;
 }
 
 /** The application_name sessions of a run report, so lock holders can be named in errors. */

@@ -118,6 +118,15 @@ export interface LedgerRowRecord {
   created_at: Date | string;
 }
 
+/** The columns of a `runs` row that name a run and where it ran, as read back (snake_case). */
+export interface RunRowRecord {
+  run_id: string;
+  owner: string;
+  host: string;
+  pid: number;
+  started_at: Date | string;
+}
+
 export const LEDGER_COLUMNS = 'schema_name, run_id, worker_id, owner, host, pid, created_at';
 
 export function toLedgerRow(r: LedgerRowRecord): LedgerRow {

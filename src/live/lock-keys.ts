@@ -6,7 +6,8 @@
  *
  * Keys are two int4 halves: a first half per kind of lock (ASCII tags, positive int4) and a
  * 31-bit FNV-1a hash of the object's name. PostgreSQL keeps the two-int4 and the single-bigint
- * key spaces apart, so these can never collide with the store's bigint migration lock.
+ * key spaces apart, so these can never collide with the store's bigint migration lock (which is
+ * the store's own: src/store/postgres/schema.ts, MIGRATION_LOCK).
  */
 
 /** A two-int4 advisory lock key; both halves are non-negative so `pg_locks` shows them as-is. */
@@ -21,6 +22,9 @@ export const LEDGER_LOCK_NAMESPACE = 0x75656c6c;
 export const SCHEMA_LOCK_NAMESPACE = 0x75656c73;
 /** 'uelf': creation of the reset function inside one run schema. */
 export const RESET_FUNCTION_LOCK_NAMESPACE = 0x75656c66;
+
+/** 'uel' + 'doc': the doctor's probe that transaction-level advisory locks work (held by nobody else). */
+export const DOCTOR_PROBE_LOCK: AdvisoryKey = { namespace: 0x75656c, key: 0x646f63 };
 
 /** 32-bit FNV-1a of the UTF-8 bytes, masked to 31 bits: stable across processes and servers. */
 export function lockKeyOf(text: string): number {

@@ -14,7 +14,7 @@ import {
   runIdOfSchema,
 } from './isolation';
 import { LEDGER_COLUMNS, LEDGER_SCHEMA, RUNS, SCHEMAS, toDate, toLedgerRow } from './ledger';
-import type { LedgerRow, LedgerRowRecord } from './ledger';
+import type { LedgerRow, LedgerRowRecord, RunRowRecord } from './ledger';
 import { inspectLedger, type LedgerState } from './ledger-identity';
 import { DEFAULT_LEASE_MS } from './lease';
 import { findForeignDependents } from './schema-drop';
@@ -68,12 +68,7 @@ export interface ResetPlan {
   leftAlone: LeftAlone[];
 }
 
-interface RunRecord {
-  run_id: string;
-  owner: string;
-  host: string;
-  pid: number;
-  started_at: Date | string;
+interface RunRecord extends RunRowRecord {
   state: RunState;
 }
 

@@ -1,7 +1,8 @@
 /**
  * Errors of the Jest preset itself (the env/option mistakes are the config's LiveConfigError).
- * `code` is stable; `envVar` names the variable or option to look at, when there is one.
+ * `code` is stable; `setting` names the variable or option to look at, when there is one.
  */
+import { CodedError } from '../coded-error';
 
 export type LivePresetErrorCode =
   /** Connected, but `current_database()` is not the acknowledged USER_ENGINE_LIVE_RESET. */
@@ -15,13 +16,10 @@ export type LivePresetErrorCode =
   /** USER_ENGINE_LIVE_DSN=embedded, but embedded servers are unavailable. */
   | 'embedded_unavailable';
 
-export class LivePresetError extends Error {
-  readonly code: LivePresetErrorCode;
-  readonly envVar: string | undefined;
-  constructor(code: LivePresetErrorCode, message: string, envVar?: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
-    this.envVar = envVar;
+export class LivePresetError extends CodedError<LivePresetErrorCode> {
+  readonly setting: string | undefined;
+  constructor(code: LivePresetErrorCode, message: string, setting?: string) {
+    super(code, message);
+    this.setting = setting;
   }
 }

@@ -3,11 +3,12 @@
  * acknowledged database (a proxy or service file could route elsewhere) and new enough.
  */
 import type { Queryable } from '../driver/port';
+import { MIN_SERVER_VERSION_NUM } from '../store/postgres/schema';
+import { ENV } from './config/env';
 import { LivePresetError } from './preset-errors';
 
-/** gen_random_uuid() is built in from PostgreSQL 13 on. */
-export const MIN_SERVER_VERSION_NUM = 130000;
-const RESET_ENV = 'USER_ENGINE_LIVE_RESET';
+// The floor is the store schema's own (gen_random_uuid() is built in from PostgreSQL 13 on).
+export { MIN_SERVER_VERSION_NUM };
 
 export interface ServerFacts {
   database: string;
@@ -31,11 +32,11 @@ export function checkServer(facts: ServerFacts, acknowledged: string): LivePrese
   if (facts.database !== acknowledged) {
     return new LivePresetError(
       'reset_database_mismatch',
-      `${RESET_ENV}=${JSON.stringify(acknowledged)} but the server connected to database ` +
+      `${ENV.reset}=${JSON.stringify(acknowledged)} but the server connected to database ` +
         `${JSON.stringify(facts.database)}: nothing was written. Point USER_ENGINE_LIVE_DSN at ` +
-        `the acknowledged database, or set ${RESET_ENV}=${facts.database} if that database may ` +
+        `the acknowledged database, or set ${ENV.reset}=${facts.database} if that database may ` +
         `have user_engine_live_* schemas created and dropped`,
-      RESET_ENV,
+      ENV.reset,
     );
   }
   if (!(facts.versionNum >= MIN_SERVER_VERSION_NUM)) {

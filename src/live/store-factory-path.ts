@@ -4,9 +4,8 @@
  */
 import { existsSync, statSync } from 'fs';
 import * as path from 'path';
+import { FACTORY_OPTION } from './config/options';
 import { LivePresetError } from './preset-errors';
-
-const FACTORY_OPTION = 'testEnvironmentOptions.userEngineLive.storeFactory';
 
 function isFile(file: string): boolean {
   return existsSync(file) && statSync(file).isFile();

@@ -1,3 +1,5 @@
+import { CodedError } from '../coded-error';
+
 export type UserEngineErrorCode =
   | 'invalid_input'
   | 'duplicate_email'
@@ -8,14 +10,7 @@ export type UserEngineErrorCode =
   | 'transaction_finished';
 
 /** Base of every error a store raises on purpose; `code` is stable, the message is for humans. */
-export class UserEngineError extends Error {
-  readonly code: UserEngineErrorCode;
-  constructor(code: UserEngineErrorCode, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class UserEngineError extends CodedError<UserEngineErrorCode> {}
 
 /** `field` names the input at fault; `reason` is a stable machine-readable word. */
 export class InvalidInputError extends UserEngineError {

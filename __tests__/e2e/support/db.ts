@@ -4,17 +4,14 @@
  */
 import { Client } from 'pg';
 import { fingerprint, plantCanaries } from '../../support/canaries';
-import { withAdmin } from '../../support/admin-db';
+import { ADMIN_DSN, withAdmin } from '../../support/admin-db';
 import { SENTINEL_PASSWORD } from '../../support/sentinel';
+import { RUN_SCHEMA } from '../../support/run-schemas';
 
-export const ADMIN_DSN = process.env.USER_ENGINE_LIVE_DSN || undefined;
+export { ADMIN_DSN };
 
 /** Live e2e tests need a server; without USER_ENGINE_LIVE_DSN they are skipped. */
 export const describeWithDatabase = ADMIN_DSN ? describe : describe.skip;
-
-/** A schema the preset creates for a run: `user_engine_live_<runId>_<workerId>`. */
-// Worker schemas and their fresh schemas (`_f<n>`); the canary `user_engine_live_x` is neither.
-const RUN_SCHEMA = /^user_engine_live_[a-z0-9]+_[0-9]+(_f[0-9]+)?$/;
 
 export interface Leftovers {
   runSchemas: string[];

@@ -18,10 +18,10 @@ export { SENTINEL_PASSWORD } from '../../support/sentinel';
 
 const BUILT_FILES = [
   'dist/index.js',
-  'dist/jest/environment.js',
-  'dist/jest/global-setup.js',
-  'dist/jest/global-teardown.js',
-  'dist/jest/setup-store.js',
+  'dist/jest/worker/environment.js',
+  'dist/jest/parent/global-setup.js',
+  'dist/jest/parent/global-teardown.js',
+  'dist/jest/test/setup-store.js',
   'dist/conformance/index.js',
 ];
 

@@ -52,7 +52,7 @@ export function rejectionOf(outcome: Outcome<unknown>, limitMs: number): Error &
 
 /**
  * Measurements the fault tests record, printed once per file when FAULTS_REPORT is set (the
- * numbers behind docs/reliability.md).
+ * numbers behind docs/reliability.md and docs/internals/fault-suite.md).
  */
 const measurements: string[] = [];
 

@@ -5,10 +5,11 @@
  */
 import { Client } from 'pg';
 import { fingerprint, plantCanaries } from '../../support/canaries';
-import { dropDatabase, recreateDatabase } from '../../support/admin-db';
+import { ADMIN_DSN, dropDatabase, recreateDatabase } from '../../support/admin-db';
 import { SENTINEL_PASSWORD } from '../../support/sentinel';
+import { RUN_SCHEMA } from '../../support/run-schemas';
 
-export const ADMIN_DSN = process.env.USER_ENGINE_LIVE_DSN || undefined;
+export { ADMIN_DSN };
 
 /** Fault tests need a server; without USER_ENGINE_LIVE_DSN they are skipped. */
 export const describeWithDatabase = ADMIN_DSN ? describe : describe.skip;
@@ -18,9 +19,6 @@ export function upstreamOf(dsn: string): { host: string; port: number } {
   const url = new URL(dsn);
   return { host: url.hostname || '127.0.0.1', port: Number(url.port || 5432) };
 }
-
-/** A run schema of the preset: `user_engine_live_<runId>_<workerId>`, or a fresh one (`_f<n>`). */
-const RUN_SCHEMA = /^user_engine_live_[a-z0-9]{10}_[0-9]+(_f[0-9]+)?$/;
 
 export interface Leftovers {
   runSchemas: string[];

@@ -21,6 +21,7 @@ import {
 import { bodiesRun, faultsProject } from '../../faults/support/project';
 import { expectNoSentinel } from '../../support/sentinel';
 import { localTcpPorts } from './sockets';
+import { RUN_SCHEMA_SQL } from '../../support/run-schemas';
 
 export { assertBuilt, describeRun, removeProjects } from '../../e2e/support/harness';
 
@@ -241,7 +242,7 @@ export async function expectCleanAfterPass(db: ScenarioDb, poolerPid?: number): 
   } else {
     const [left] = await db.query<{ schemas: string[]; rows: number; backends: number }>(
       `SELECT ARRAY(SELECT nspname::text FROM pg_namespace
-                     WHERE nspname ~ '^user_engine_live_[a-z0-9]{10}_[0-9]+') AS schemas,
+                     WHERE nspname ~ '${RUN_SCHEMA_SQL}') AS schemas,
               CASE WHEN to_regclass('user_engine_live.runs') IS NULL THEN 0 ELSE
                 (SELECT count(*) FROM user_engine_live.runs)
                 + (SELECT count(*) FROM user_engine_live.schemas) END::int AS rows,

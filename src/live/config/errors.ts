@@ -1,8 +1,9 @@
 /**
- * The one error type of the live configuration. `code` is stable for programs; `envVar` names the
+ * The one error type of the live configuration. `code` is stable for programs; `setting` names the
  * environment variable or option path at fault; the message never contains a password.
  */
 
+import { CodedError } from '../../coded-error';
 import { printable } from './text';
 
 export type LiveConfigErrorCode =
@@ -29,14 +30,11 @@ export type LiveConfigErrorCode =
   /** testEnvironmentOptions.userEngineLive is malformed. */
   | 'option_invalid';
 
-export class LiveConfigError extends Error {
-  readonly code: LiveConfigErrorCode;
-  readonly envVar: string;
-  constructor(code: LiveConfigErrorCode, envVar: string, message: string) {
+export class LiveConfigError extends CodedError<LiveConfigErrorCode> {
+  readonly setting: string;
+  constructor(code: LiveConfigErrorCode, setting: string, message: string) {
     // One line whatever the input held: messages quote user-supplied text.
-    super(printable(message));
-    this.name = new.target.name;
-    this.code = code;
-    this.envVar = envVar;
+    super(code, printable(message));
+    this.setting = setting;
   }
 }

@@ -7,6 +7,8 @@ import { printable } from './text';
 import type { LiveOptions } from './types';
 
 export const OPTIONS_PATH = 'testEnvironmentOptions.userEngineLive';
+/** The option naming the provider's store factory module, as messages and errors name it. */
+export const FACTORY_OPTION = `${OPTIONS_PATH}.storeFactory`;
 
 export const DEFAULT_OPTIONS: Readonly<LiveOptions> = Object.freeze({
   storeFactory: undefined,

@@ -7,16 +7,13 @@ import { redactDsnLoose, redactValidDsn } from '../../driver/dsn';
 import { ENV } from './env';
 import { quoted } from './text';
 import { LiveConfigError, type LiveConfigErrorCode } from './errors';
+import type { LiveTarget } from './types';
 
-export interface ParsedDsn {
-  dsn: string;
-  redactedDsn: string;
-  host: string;
-  port: number;
-  database: string;
-  user: string | undefined;
-  password: string | undefined;
-}
+/** The DSN parts of a `LiveTarget` (./types), before the acknowledgement and driver are read. */
+export type ParsedDsn = Pick<
+  LiveTarget,
+  'dsn' | 'redactedDsn' | 'host' | 'port' | 'database' | 'user' | 'password'
+>;
 
 export const DEFAULT_HOST = 'localhost';
 export const DEFAULT_PORT = 5432;

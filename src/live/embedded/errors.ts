@@ -2,6 +2,7 @@
  * Errors raised while starting or stopping the run's own embedded PostgreSQL. Each has a stable
  * `code` so the global setup can tell "not installed" from "cannot run here" from "crashed".
  */
+import { CodedError } from '../../coded-error';
 
 export type EmbeddedPostgresErrorCode =
   | 'embedded_missing'
@@ -13,14 +14,7 @@ export type EmbeddedPostgresErrorCode =
   | 'start_failed'
   | 'stop_failed';
 
-export class EmbeddedPostgresError extends Error {
-  readonly code: EmbeddedPostgresErrorCode;
-  constructor(code: EmbeddedPostgresErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class EmbeddedPostgresError extends CodedError<EmbeddedPostgresErrorCode> {}
 
 /**
  * The env var that opts in to creating an OS user when running as root. Named in messages only:

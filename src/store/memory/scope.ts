@@ -3,15 +3,16 @@
  * through a layer under the store-wide write lock; a transaction scope reads and writes its own
  * layer, which only reaches the committed tables when the transaction's function resolves.
  */
+import { CodedError } from '../../coded-error';
 import { TransactionFinishedError } from '../errors';
 import { Mutex } from './mutex';
 import type { Engine } from './operations';
 import { createTables, layerOver, type Tables } from './tables';
 
-export class InMemoryStoreClosedError extends Error {
+/** A call on a store after its close() (the same code as the Postgres store's). */
+export class InMemoryStoreClosedError extends CodedError<'store_closed'> {
   constructor() {
-    super('InMemoryUserEngineStore is closed');
-    this.name = 'InMemoryStoreClosedError';
+    super('store_closed', 'InMemoryUserEngineStore is closed');
   }
 }
 

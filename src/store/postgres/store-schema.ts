@@ -5,7 +5,7 @@
  * the provider's own `public.user_engine_*` tables. Order: the store's `schema` option, else the
  * connection's `schema`, else `current_schema()` asked once at first use.
  */
-import { quoteIdentifier } from '../../driver/session-settings';
+import { qualifiedName } from '../../driver/session-settings';
 import type { Queryable } from '../../driver/port';
 import { InvalidStoreSchemaError, StoreSchemaUnresolvedError } from './errors';
 
@@ -35,9 +35,7 @@ export function checkSchemaName(name: unknown, source: StoreSchemaSource): strin
 }
 
 /** `"schema"."table"`, both parts quoted: the only way the store names a table. */
-export function qualifiedName(schema: string, table: string): string {
-  return `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`;
-}
+export { qualifiedName };
 
 const CURRENT_SCHEMA = `SELECT current_schema() AS schema, current_setting('search_path') AS search_path`;
 

@@ -2,8 +2,8 @@
  * What a test file sees as `globalThis.userEngineLive`. Types only: importing this module loads
  * nothing at run time.
  */
-import type { Connection } from '../driver/port';
-import type { RecordCounts, UserEngineStore } from '../store/contract';
+import type { Connection } from '../../driver/port';
+import type { RecordCounts, UserEngineStore } from '../../store/contract';
 
 /** Live tests run: a migrated store in this worker's own schema, emptied at the start of the file. */
 export interface LiveContext {

@@ -10,7 +10,7 @@
  * the process exits by itself. Jest runs one file at a time per process, so a pool has at most
  * one user in practice; the count only keeps a late close from hitting a pool in use.
  */
-import type { Connection } from '../driver/port';
+import type { Connection } from '../../driver/port';
 
 /** Longer than the gap between two files of one worker, far below Jest's 500 ms exit grace. */
 export const IDLE_CLOSE_MS = 100;

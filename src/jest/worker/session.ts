@@ -5,26 +5,20 @@
  */
 import { hostname } from 'os';
 import type { Circus } from '@jest/types';
-import type { Connection, DriverName } from '../driver/port';
-import { createFreshSchema, dropFreshSchema, ensureWorkerSchema } from '../live/bootstrap';
-import type { LiveOptions } from '../live/config';
-import { createStatementRecorder, formatDiagnostics } from '../live/diagnostics';
-import { applicationName, quoteIdent, workerSchemaName } from '../live/isolation';
-import { resetWorkerSchema } from '../live/reset';
-import { describeKept } from '../live/schema-drop';
-import { connectWithSessionGuards } from '../live/session-guards';
-import { readRunState, type RunState } from '../live/run-state';
-import { MANAGED_TABLES, type RecordCounts, type UserEngineStore } from '../store/contract';
-import type { FreshSchema, WorkerBridge } from './bridge';
-import { LivePresetError } from '../live/preset-errors';
+import type { Connection, DriverName } from '../../driver/port';
+import { createFreshSchema, dropFreshSchema, ensureWorkerSchema } from '../../live/bootstrap';
+import type { LiveOptions } from '../../live/config';
+import { createStatementRecorder, formatDiagnostics } from '../../live/diagnostics';
+import { applicationName, quoteIdent, workerSchemaName } from '../../live/isolation';
+import { resetWorkerSchema } from '../../live/reset';
+import { describeKept } from '../../live/schema-drop';
+import { connectWithSessionGuards } from '../../live/session-guards';
+import { readRunState, type FreshSchema, type LiveRunState, type WorkerBridge } from '../handoff';
+import { MANAGED_TABLES, type RecordCounts, type UserEngineStore } from '../../store/contract';
+import { LivePresetError } from '../../live/preset-errors';
 import { bridgeConnection } from './realm';
-import { resolveStoreFactory } from '../live/store-factory-path';
-import {
-  acquireConnection,
-  forwardStatement,
-  releaseConnection,
-  routeStatements,
-} from './worker-pool';
+import { resolveStoreFactory } from '../../live/store-factory-path';
+import { acquireConnection, forwardStatement, releaseConnection, routeStatements } from './pool';
 
 /** A few sessions: enough for the concurrency specs, few enough for many workers. */
 const POOL_MAX = 3;
@@ -55,7 +49,7 @@ const migratedSchemas = new Set<string>();
 /** The next fresh schema number this worker process tries, per run (watch mode starts new runs). */
 const nextFresh = new Map<string, number>();
 
-function requireRunState(): RunState {
+function requireRunState(): LiveRunState {
   const state = readRunState(process.env);
   if (!state) {
     throw new LivePresetError(
@@ -173,7 +167,7 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
     freshPools.add(closePool);
     let disposing: Promise<void> | undefined;
     return {
-      connection: bridgeConnection(pool, { params: true, results: false }),
+      connection: bridgeConnection(pool, 'worker'),
       schema: fresh,
       dispose: () =>
         (disposing ??= (async () => {
@@ -185,7 +179,7 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
   };
 
   const bridge: WorkerBridge = {
-    connection: bridgeConnection(connection, { params: true, results: false }),
+    connection: bridgeConnection(connection, 'worker'),
     schema,
     runId: state.runId,
     workerId,

@@ -3,8 +3,8 @@
  * nothing and loaded no driver. Error: throws, so Jest fails before any test. Live or embedded:
  * starts the run (see ./run), and with USER_ENGINE_LIVE_REQUIRED=1 a tally of the live tests.
  */
-import { decideLive } from '../live/config';
-import { openTally } from './live-tally';
+import { decideLive } from '../../live/config';
+import { openTally } from '../handoff';
 
 interface ProjectConfigLike {
   testEnvironmentOptions?: unknown;

@@ -3,7 +3,7 @@
  * message names the cause it found and the fix; without REQUIRED, none of this runs.
  */
 import { LiveRequiredError } from './live-required-error';
-import type { RunTally } from './live-tally';
+import type { RunTally } from '../handoff';
 
 const PRESET = '@user-engine/jest-live';
 const UNSET_HINT =

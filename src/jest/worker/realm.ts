@@ -6,14 +6,14 @@
  * calls it: the environment uses it for parameters going out, the sandbox for rows and errors
  * coming back.
  */
-import * as driverErrors from '../driver/errors';
+import * as driverErrors from '../../driver/errors';
 import type {
   Connection,
   QueryParam,
   QueryResult,
   Queryable,
   TransactionScope,
-} from '../driver/port';
+} from '../../driver/port';
 
 type ErrorClass = { prototype: Error };
 
@@ -73,12 +73,12 @@ export function adoptError(error: unknown): unknown {
   return copy;
 }
 
-export interface BridgeDirections {
-  /** Adopt query parameters (the side that owns the driver). */
-  params: boolean;
-  /** Adopt rows and errors (the side that runs the test code). */
-  results: boolean;
-}
+/**
+ * Which side of the sandbox boundary the calling module instance is on; it decides what crosses
+ * into this realm. `'worker'`: the environment, which owns the driver, re-creates the parameters
+ * test code passes. `'sandbox'`: the test file's side re-creates the rows and errors coming back.
+ */
+export type RealmSide = 'worker' | 'sandbox';
 
 function adoptParams(params: readonly QueryParam[] | undefined): readonly QueryParam[] | undefined {
   return params?.map((param) => adoptValue(param) as QueryParam);
@@ -91,9 +91,8 @@ function adoptResult<Row>(result: QueryResult<Row>): QueryResult<Row> {
   };
 }
 
-/** Runs `work`; with `results`, a rejection is adopted into this realm. */
-export async function relay<T>(work: () => Promise<T>, results = true): Promise<T> {
-  if (!results) return work();
+/** Runs `work` from the sandbox side: a rejection is adopted into this realm. */
+export async function relay<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -101,22 +100,23 @@ export async function relay<T>(work: () => Promise<T>, results = true): Promise<
   }
 }
 
-function bridgeQueryable(target: Queryable, directions: BridgeDirections): Queryable['query'] {
-  return <Row = Record<string, unknown>>(sql: string, params?: readonly QueryParam[]) =>
-    relay(async () => {
-      const result = await target.query<Row>(sql, directions.params ? adoptParams(params) : params);
-      return directions.results ? adoptResult(result) : result;
-    }, directions.results);
+/** `work` as seen from `side`: only the sandbox side adopts what comes back. */
+function across<T>(side: RealmSide, work: () => Promise<T>): Promise<T> {
+  return side === 'sandbox' ? relay(work) : work();
 }
 
-function bridgeScope(scope: TransactionScope, directions: BridgeDirections): TransactionScope {
+function bridgeQueryable(target: Queryable, side: RealmSide): Queryable['query'] {
+  return <Row = Record<string, unknown>>(sql: string, params?: readonly QueryParam[]) =>
+    across(side, async () => {
+      if (side === 'worker') return target.query<Row>(sql, adoptParams(params));
+      return adoptResult(await target.query<Row>(sql, params));
+    });
+}
+
+function bridgeScope(scope: TransactionScope, side: RealmSide): TransactionScope {
   return {
-    query: bridgeQueryable(scope, directions),
-    savepoint: (fn) =>
-      relay(
-        () => scope.savepoint((inner) => fn(bridgeScope(inner, directions))),
-        directions.results,
-      ),
+    query: bridgeQueryable(scope, side),
+    savepoint: (fn) => across(side, () => scope.savepoint((inner) => fn(bridgeScope(inner, side)))),
   };
 }
 
@@ -124,16 +124,13 @@ function bridgeScope(scope: TransactionScope, directions: BridgeDirections): Tra
  * `connection` seen from this module's realm. `close()` is not forwarded: the pool belongs to the
  * preset, which ends it when the file (or the worker) is done, whatever a store's close() does.
  */
-export function bridgeConnection(connection: Connection, directions: BridgeDirections): Connection {
+export function bridgeConnection(connection: Connection, side: RealmSide): Connection {
   return {
     driver: connection.driver,
     schema: connection.schema,
-    query: bridgeQueryable(connection, directions),
+    query: bridgeQueryable(connection, side),
     transaction: (fn) =>
-      relay(
-        () => connection.transaction((scope) => fn(bridgeScope(scope, directions))),
-        directions.results,
-      ),
+      across(side, () => connection.transaction((scope) => fn(bridgeScope(scope, side)))),
     close: async () => {},
   };
 }

@@ -2,9 +2,10 @@
  * `describeLive`: a `describe` block that runs only when the preset made a live store available,
  * and is reported as skipped otherwise. Loads nothing (no driver, no store) when imported.
  */
-import { ENV, readFlag } from '../live/config/env';
+import { CodedError } from '../../coded-error';
+import { ENV, readFlag } from '../../live/config/env';
 import type { LiveContext } from './live-context';
-import { countLiveTest } from './live-test-count';
+import { countLiveTest } from '../handoff';
 import { inactiveEnvironmentError, type InactiveCause } from './required-checks';
 
 type BlockFn = () => void;
@@ -21,11 +22,12 @@ const NOT_CONFIGURED =
   'the @user-engine/jest-live test environment is not configured (use preset "@user-engine/jest-live")';
 
 /** Thrown when a skipped block's body touches the live context outside a test. */
-export class LiveSkippedError extends Error {
-  readonly code = 'live_skipped';
+export class LiveSkippedError extends CodedError<'live_skipped'> {
   constructor(property: string, reason: string) {
-    super(`userEngineLive.${property} is not available: live tests are skipped (${reason})`);
-    this.name = 'LiveSkippedError';
+    super(
+      'live_skipped',
+      `userEngineLive.${property} is not available: live tests are skipped (${reason})`,
+    );
   }
 }
 
@@ -87,7 +89,7 @@ function inactiveCause(testPath: string | undefined): InactiveCause {
   if (environment) return { kind: 'docblock', environment };
   // Only globalSetup of the preset writes the run state, and only for a live run.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { RUN_STATE_ENV } = require('../live/run-state') as typeof import('../live/run-state');
+  const { RUN_STATE_ENV } = require('../handoff') as typeof import('../handoff');
   return process.env[RUN_STATE_ENV]
     ? { kind: 'environment_overridden' }
     : { kind: 'preset_inactive' };

@@ -7,6 +7,7 @@
  * `jest`, and last from wherever this package can see one.
  */
 import { createRequire } from 'module';
+import { CodedError } from '../../coded-error';
 import * as path from 'path';
 
 /** A module file of a loaded `jest-runner` (npm, pnpm and Yarn layouts alike). */
@@ -14,15 +15,14 @@ const RUNNER_MODULE = /[\\/]jest-runner[\\/]build[\\/][^\\/]+\.js$/;
 
 const ENVIRONMENT_PACKAGE = 'jest-environment-node';
 
-export class JestEnvironmentNotFoundError extends Error {
-  readonly code = 'jest_environment_not_found';
+export class JestEnvironmentNotFoundError extends CodedError<'jest_environment_not_found'> {
   constructor(tried: readonly string[]) {
     super(
+      'jest_environment_not_found',
       `${ENVIRONMENT_PACKAGE} cannot be resolved from the Jest running these tests (tried from ` +
         `${tried.join(', ')}): install jest (29.7 or 30) in this project, e.g. ` +
         '`npm install --save-dev jest`',
     );
-    this.name = 'JestEnvironmentNotFoundError';
   }
 }
 

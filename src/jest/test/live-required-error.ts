@@ -1,9 +1,10 @@
 /**
  * The error of a run that USER_ENGINE_LIVE_REQUIRED demands be live but that did not (fully) run
  * live. Thrown by `describeLive` (a block outside the preset's environment) and by globalTeardown
- * (no live test executed in the whole run). `code` is stable; `envVar` is always
+ * (no live test executed in the whole run). `code` is stable; `setting` is always
  * USER_ENGINE_LIVE_REQUIRED, since unsetting it is the other way out.
  */
+import { CodedError } from '../../coded-error';
 
 export type LiveRequiredErrorCode =
   /** A `describeLive` block was declared in a file whose test environment is not the preset's. */
@@ -11,12 +12,6 @@ export type LiveRequiredErrorCode =
   /** The run ended without a single test inside a `describeLive` block executing live. */
   | 'no_live_tests_ran';
 
-export class LiveRequiredError extends Error {
-  readonly code: LiveRequiredErrorCode;
-  readonly envVar = 'USER_ENGINE_LIVE_REQUIRED';
-  constructor(code: LiveRequiredErrorCode, message: string) {
-    super(message);
-    this.name = 'LiveRequiredError';
-    this.code = code;
-  }
+export class LiveRequiredError extends CodedError<LiveRequiredErrorCode> {
+  readonly setting = 'USER_ENGINE_LIVE_REQUIRED';
 }

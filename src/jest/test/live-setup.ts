@@ -3,11 +3,13 @@
  * Dates and errors are the ones the test file imports) and loads a provider's store factory through
  * Jest's own module system (so a TypeScript factory works). Loaded only when a run is live.
  */
-import type { Connection } from '../driver/port';
-import type { RecordCounts, UserEngineStore } from '../store/contract';
-import type { WorkerBridge } from './bridge';
+import { CodedError } from '../../coded-error';
+import type { Connection } from '../../driver/port';
+import { FACTORY_OPTION } from '../../live/config/options';
+import type { RecordCounts, UserEngineStore } from '../../store/contract';
+import type { WorkerBridge } from '../handoff';
 import type { FreshLiveSchema, FreshLiveStore, LiveContext } from './live-context';
-import { bridgeConnection, relay } from './realm';
+import { bridgeConnection, relay } from '../worker/realm';
 
 type StoreOrPromise = UserEngineStore | Promise<UserEngineStore>;
 type CreateStore = (connection: Connection) => StoreOrPromise;
@@ -18,16 +20,13 @@ interface Hooks {
   afterAll: Hook;
 }
 
-const FACTORY_OPTION = 'testEnvironmentOptions.userEngineLive.storeFactory';
 /** Covers a first connect plus the migrations on a slow CI database. */
 const PREPARE_TIMEOUT_MS = 60_000;
 
-export class StoreFactoryError extends Error {
-  readonly code = 'store_factory_invalid';
-  readonly option = FACTORY_OPTION;
+export class StoreFactoryError extends CodedError<'store_factory_invalid'> {
+  readonly setting = FACTORY_OPTION;
   constructor(message: string) {
-    super(message);
-    this.name = 'StoreFactoryError';
+    super('store_factory_invalid', message);
   }
 }
 
@@ -57,7 +56,7 @@ function isEsmRefusal(error: unknown): boolean {
  */
 function importCreateStore(factoryPath: string): CreateStore {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const importEsm = require('../../esm-import.js') as (specifier: string) => Promise<unknown>;
+  const importEsm = require('../../../esm-import.js') as (specifier: string) => Promise<unknown>;
   const loading = importEsm(factoryPath).then(
     (loaded) => pickCreateStore(loaded, factoryPath),
     (error: unknown) => {
@@ -77,7 +76,7 @@ function loadCreateStore(bridge: WorkerBridge): CreateStore {
   // same module registry as the test file.
   /* eslint-disable @typescript-eslint/no-require-imports */
   if (bridge.storeFactory === undefined) {
-    const postgres = require('../store/postgres/postgres-store') as {
+    const postgres = require('../../store/postgres/postgres-store') as {
       createPostgresStore: CreateStore;
     };
     return postgres.createPostgresStore;
@@ -108,9 +107,7 @@ function freshStores(bridge: WorkerBridge, createStore: CreateStore) {
     const fresh = await relay(() => bridge.openFreshSchema());
     let store: UserEngineStore;
     try {
-      store = await createStore(
-        bridgeConnection(fresh.connection, { params: false, results: true }),
-      );
+      store = await createStore(bridgeConnection(fresh.connection, 'sandbox'));
     } catch (error) {
       await relay(() => fresh.dispose()).catch(() => undefined);
       throw error;
@@ -142,14 +139,14 @@ async function openFreshSchema(bridge: WorkerBridge): Promise<FreshLiveSchema> {
   const fresh = await relay(() => bridge.openFreshSchema());
   let disposing: Promise<void> | undefined;
   return {
-    connection: bridgeConnection(fresh.connection, { params: false, results: true }),
+    connection: bridgeConnection(fresh.connection, 'sandbox'),
     schema: fresh.schema,
     dispose: () => (disposing ??= relay(() => fresh.dispose())),
   };
 }
 
 function buildLiveContext(bridge: WorkerBridge, hooks: Hooks): LiveContext {
-  const connection = bridgeConnection(bridge.connection, { params: false, results: true });
+  const connection = bridgeConnection(bridge.connection, 'sandbox');
   const createStore = loadCreateStore(bridge);
   const fresh = freshStores(bridge, createStore);
   const created = createStore(connection);

@@ -3,8 +3,8 @@
  * with USER_ENGINE_LIVE_REQUIRED=1, fails it (Jest exits 1 when globalTeardown throws) when not a
  * single test of a `describeLive` block ran live. After a skipped run there is nothing to end.
  */
-import { closeTally } from './live-tally';
-import { noLiveTestsError } from './required-checks';
+import { closeTally } from '../handoff';
+import { noLiveTestsError } from '../test/required-checks';
 import { currentRun, setCurrentRun } from './run-handle';
 
 export default async function globalTeardown(): Promise<void> {

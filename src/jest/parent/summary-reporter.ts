@@ -11,10 +11,10 @@
  * The wall time counts from the start of the Jest process, so it includes globalSetup (connecting,
  * or starting an embedded server) but not globalTeardown, which Jest runs after the reporters.
  *
- * Use: `reporters: ['default', '@user-engine/jest-live/dist/jest/summary-reporter.js']`, with the
+ * Use: `reporters: ['default', '@user-engine/jest-live/summary-reporter']`, with the
  * option `{ label: 'my-suite' }` to change the word before the counts (default `conformance`).
  */
-import { readRunState, type LiveRunState } from '../live/run-state';
+import { readRunState, type LiveRunState } from '../handoff';
 
 interface GlobalConfigLike {
   maxWorkers?: number;

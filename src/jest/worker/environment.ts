@@ -9,13 +9,11 @@
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment';
 import type { Circus } from '@jest/types';
 import type { TestEnvironment as NodeTestEnvironment } from 'jest-environment-node';
-import { decideLive, type LiveDecision } from '../live/config';
-import { writeBridge } from './bridge';
+import { decideLive, type LiveDecision } from '../../live/config';
+import { liveTestCount, recordTallyEntry, writeBridge } from '../handoff';
 import { resolveJestEnvironmentNode } from './consumer-jest';
-import type { LiveContext, UserEngineLiveGlobal } from './live-context';
-import { recordTallyEntry } from './live-tally';
-import { liveTestCount } from './live-test-count';
-import type { FileSession } from './worker-session';
+import type { LiveContext, UserEngineLiveGlobal } from '../test/live-context';
+import type { FileSession } from './session';
 
 /** Jest's defaults, for resolving a storeFactory given without its extension. */
 const DEFAULT_EXTENSIONS = ['js', 'mjs', 'cjs', 'jsx', 'ts', 'mts', 'cts', 'tsx', 'json', 'node'];
@@ -81,7 +79,7 @@ export default class UserEngineLiveEnvironment extends TestEnvironment {
       return;
     }
     if (decision.kind === 'error') throw decision.error;
-    const { openFileSession } = await import('./worker-session');
+    const { openFileSession } = await import('./session');
     this.session = await openFileSession({
       dsn: decision.kind === 'live' ? decision.target.dsn : undefined,
       driver: decision.kind === 'live' ? decision.target.driver : decision.driver,

@@ -3,24 +3,24 @@
  * checks, preflight and bootstrap, the lease heartbeat, run state for the workers.
  */
 import { hostname } from 'os';
-import { redactDsn } from '../driver/dsn';
-import type { Connection, DriverName } from '../driver/port';
+import { redactDsn } from '../../driver/dsn';
+import type { Connection, DriverName } from '../../driver/port';
 import {
   beginRun,
   describeSkipped,
   endRun,
   type KeptSchema,
   type SkippedRun,
-} from '../live/bootstrap';
-import { startHeartbeat, type Heartbeat } from '../live/lease';
-import { describeKept } from '../live/schema-drop';
-import { connectWithSessionGuards } from '../live/session-guards';
-import type { LiveDecision, LiveOptions } from '../live/config';
-import { applicationName, newRunId } from '../live/isolation';
-import { clearRunState, writeRunState } from '../live/run-state';
-import { LivePresetError } from '../live/preset-errors';
+} from '../../live/bootstrap';
+import { startHeartbeat, type Heartbeat } from '../../live/lease';
+import { describeKept } from '../../live/schema-drop';
+import { connectWithSessionGuards } from '../../live/session-guards';
+import type { LiveDecision, LiveOptions } from '../../live/config';
+import { applicationName, newRunId } from '../../live/isolation';
+import { clearRunState, writeRunState } from '../handoff';
+import { LivePresetError } from '../../live/preset-errors';
 import { setCurrentRun } from './run-handle';
-import { checkServer, readServerFacts } from '../live/server-check';
+import { checkServer, readServerFacts } from '../../live/server-check';
 
 /** Bounded waits for the ledger and schema locks (a run never hangs on another's lock). */
 const LOCK_TIMEOUT_MS = 5000;
@@ -40,9 +40,9 @@ async function resolveTarget(decision: StartableDecision): Promise<RunTarget> {
     const { dsn, redactedDsn, database, driver } = decision.target;
     return { dsn, redactedDsn, database, driver };
   }
-  let embedded: typeof import('../live/embedded');
+  let embedded: typeof import('../../live/embedded');
   try {
-    embedded = await import('../live/embedded');
+    embedded = await import('../../live/embedded');
   } catch (error) {
     throw new LivePresetError(
       'embedded_unavailable',
