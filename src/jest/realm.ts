@@ -9,6 +9,7 @@
 import * as driverErrors from '../driver/errors';
 import type {
   Connection,
+  QueryOptions,
   QueryParam,
   QueryResult,
   Queryable,
@@ -102,9 +103,17 @@ export async function relay<T>(work: () => Promise<T>, results = true): Promise<
 }
 
 function bridgeQueryable(target: Queryable, directions: BridgeDirections): Queryable['query'] {
-  return <Row = Record<string, unknown>>(sql: string, params?: readonly QueryParam[]) =>
+  return <Row = Record<string, unknown>>(
+    sql: string,
+    params?: readonly QueryParam[],
+    options?: QueryOptions,
+  ) =>
     relay(async () => {
-      const result = await target.query<Row>(sql, directions.params ? adoptParams(params) : params);
+      const result = await target.query<Row>(
+        sql,
+        directions.params ? adoptParams(params) : params,
+        options?.prepare === true ? { prepare: true } : undefined,
+      );
       return directions.results ? adoptResult(result) : result;
     }, directions.results);
 }

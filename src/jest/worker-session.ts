@@ -12,9 +12,10 @@ import { createStatementRecorder, formatDiagnostics } from '../live/diagnostics'
 import { applicationName, quoteIdent, workerSchemaName } from '../live/isolation';
 import { resetWorkerSchema } from '../live/reset';
 import { describeKept } from '../live/schema-drop';
-import { connectWithSessionGuards } from '../live/session-guards';
+import { connectWithSessionGuards, WORKER_SESSION_SETTINGS } from '../live/session-guards';
 import { readRunState, type RunState } from '../live/run-state';
 import { MANAGED_TABLES, type RecordCounts, type UserEngineStore } from '../store/contract';
+import { MIGRATIONS } from '../store/migrations';
 import type { FreshSchema, WorkerBridge } from './bridge';
 import { LivePresetError } from '../live/preset-errors';
 import { bridgeConnection } from './realm';
@@ -106,15 +107,19 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
   const driver = input.driver ?? state.driver;
   const poolKey = JSON.stringify([state.runId, schema, driver, dsn]);
   const connection = await acquireConnection(poolKey, () =>
-    connectWithSessionGuards(dsn, {
-      driver,
-      schema,
-      max: POOL_MAX,
-      connectTimeoutMs: input.options.connectTimeoutMs,
-      statementTimeoutMs: input.options.statementTimeoutMs,
-      applicationName: applicationName(state.runId),
-      onQuery: forwardStatement,
-    }),
+    connectWithSessionGuards(
+      dsn,
+      {
+        driver,
+        schema,
+        max: POOL_MAX,
+        connectTimeoutMs: input.options.connectTimeoutMs,
+        statementTimeoutMs: input.options.statementTimeoutMs,
+        applicationName: applicationName(state.runId),
+        onQuery: forwardStatement,
+      },
+      WORKER_SESSION_SETTINGS,
+    ),
   );
   const recorder = createStatementRecorder();
   routeStatements(recorder.onQuery);
@@ -155,15 +160,19 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
     };
     let pool: Connection;
     try {
-      pool = await connectWithSessionGuards(dsn, {
-        driver,
-        schema: fresh,
-        max: FRESH_POOL_MAX,
-        connectTimeoutMs: input.options.connectTimeoutMs,
-        statementTimeoutMs: input.options.statementTimeoutMs,
-        applicationName: applicationName(state.runId),
-        onQuery: forwardStatement,
-      });
+      pool = await connectWithSessionGuards(
+        dsn,
+        {
+          driver,
+          schema: fresh,
+          max: FRESH_POOL_MAX,
+          connectTimeoutMs: input.options.connectTimeoutMs,
+          statementTimeoutMs: input.options.statementTimeoutMs,
+          applicationName: applicationName(state.runId),
+          onQuery: forwardStatement,
+        },
+        WORKER_SESSION_SETTINGS,
+      );
     } catch (error) {
       await drop().catch(() => undefined);
       throw error;
@@ -194,8 +203,10 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
     storeFactory,
     async prepare(store: UserEngineStore) {
       if (!migratedSchemas.has(schema)) {
-        await store.migrate();
+        const { applied } = await store.migrate();
         migratedSchemas.add(schema);
+        // Every table was created just now: nothing to empty, the file's first reset is not needed.
+        if (applied.length === MIGRATIONS.length) return;
       }
       await resetWorkerSchema(connection, schema);
     },
