@@ -138,13 +138,13 @@ const strategies = {
         conn = await createConnection(url.toString(), { driver: DRIVER, schema: ${JSON.stringify(TEMPLATE_SCHEMA)}, max: 2 });
         store = createPostgresStore(conn);
         empty = tables(${JSON.stringify(TEMPLATE_SCHEMA)}).reverse().map((t) => 'DELETE FROM ' + t).join('; ');
-      });
+      }, 60000);
       beforeEach(() => conn.query(empty));
       afterAll(async () => {
         if (conn) await conn.close();
         await admin.query('DROP DATABASE IF EXISTS "' + database + '" WITH (FORCE)');
         await admin.close();
-      });
+      }, 60000);
       body(() => store);
     });
   },
@@ -242,7 +242,13 @@ function compareProject(sizes) {
 }
 
 function configPair(dir, sub) {
-  const common = { transform: {}, testMatch: [`<rootDir>/${sub}/**/*.test.js`] };
+  const common = {
+    transform: {},
+    testMatch: [`<rootDir>/${sub}/**/*.test.js`],
+    // CREATE/DROP DATABASE and first connects take seconds on a loaded machine: a timeout must
+    // not fail a strategy that is merely slow (its time is what is measured).
+    testTimeout: 60_000,
+  };
   return {
     preset: writeConfig(dir, `jest.${sub}.preset.config.js`, {
       ...common,
