@@ -10,14 +10,14 @@ import { adminConnection, createTestSchema, describeLive, type TestSchema } from
 
 describeLive.each(DRIVER_NAMES)('migrate a fresh schema (%s, live)', (driver) => {
   let admin: Connection;
-  let test: TestSchema | undefined;
+  let fresh: TestSchema | undefined;
 
   beforeAll(async () => {
     admin = await adminConnection(driver);
   });
   afterEach(async () => {
-    await test?.drop();
-    test = undefined;
+    await fresh?.drop();
+    fresh = undefined;
   });
   afterAll(async () => {
     await admin?.close();
@@ -25,8 +25,8 @@ describeLive.each(DRIVER_NAMES)('migrate a fresh schema (%s, live)', (driver) =>
 
   test('readiness, server check, then every migration in one statement text', async () => {
     const sent: string[] = [];
-    test = await createTestSchema(admin, { onQuery: (sql) => sent.push(sql) });
-    const store = createPostgresStore(test.connection);
+    fresh = await createTestSchema(admin, { onQuery: (sql) => sent.push(sql) });
+    const store = createPostgresStore(fresh.connection);
     sent.length = 0;
     const result = await store.migrate();
     expect(result.applied).toEqual(MIGRATIONS.map((m) => m.id));
@@ -37,13 +37,13 @@ describeLive.each(DRIVER_NAMES)('migrate a fresh schema (%s, live)', (driver) =>
   });
 
   test('two stores racing on one fresh schema: both succeed, each migration applied once', async () => {
-    test = await createTestSchema(admin, { max: 4 });
-    const stores = [createPostgresStore(test.connection), createPostgresStore(test.connection)];
+    fresh = await createTestSchema(admin, { max: 4 });
+    const stores = [createPostgresStore(fresh.connection), createPostgresStore(fresh.connection)];
     const results = await Promise.all(stores.map((store) => store.migrate()));
     const applied = results.flatMap((r) => r.applied).sort();
     expect(applied).toEqual(MIGRATIONS.map((m) => m.id).sort());
-    const { rows } = await test.connection.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM "${test.schema}".user_engine_schema_migrations`,
+    const { rows } = await fresh.connection.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "${fresh.schema}".user_engine_schema_migrations`,
     );
     expect(rows[0].n).toBe(MIGRATIONS.length);
     expect((await stores[1].readiness()).ready).toBe(true);

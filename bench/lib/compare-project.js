@@ -84,8 +84,9 @@ const strategies = {
   memory(name, body) {
     describe(name, () => {
       let store;
-      beforeEach(() => {
+      beforeEach(async () => {
         store = new InMemoryUserEngineStore();
+        await store.migrate();
       });
       body(() => store);
     });

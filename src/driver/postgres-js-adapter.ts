@@ -34,6 +34,8 @@ interface PgJsTransactionSql extends PgJsQueryable {
 }
 
 interface PgJsSql extends PgJsQueryable {
+  /** The options every session and query of this instance reads, live (postgres.js keeps one object). */
+  options: { prepare: boolean };
   begin<T>(fn: (sql: PgJsTransactionSql) => Promise<T>): Promise<T>;
   /** `timeout` in seconds: then the sessions still busy are destroyed. */
   end(options?: { timeout?: number }): Promise<void>;
@@ -119,10 +121,11 @@ function clientOptions(config: AdapterConfig): Record<string, unknown> {
     max_pipeline: 100,
     backoff,
     keep_alive: 60,
-    // Allowed, but every statement says whether it is named (run() below): only the ones the port
-    // decided safe (see allowsNamedStatements); everything else goes unnamed, as pg sends it, so a
-    // transaction pooler (which cannot track named statements) sees nothing to break.
-    prepare: true,
+    // Unnamed statements, as pg sends them, until the port asks for a named one (it does so only
+    // where the topology allows: see allowsNamedStatements); run() then switches this on. Until
+    // then postgres.js's own statements (BEGIN, SAVEPOINT) are unnamed too, so a transaction
+    // pooler (which cannot track named statements) sees nothing to break.
+    prepare: false,
     debug: false,
     publications: 'alltables',
     target_session_attrs: null,
@@ -182,6 +185,8 @@ export function createPostgresJsAdapter(module: unknown, config: AdapterConfig):
     params: Params,
     named = false,
   ): Promise<QueryResult> {
+    // Only ever reached with `named` on a pool whose sessions are provably ours.
+    if (named) sql.options.prepare = true;
     try {
       const pending = on.unsafe(text, params, { prepare: named });
       return toResult(await withDeadline(pending));
