@@ -119,7 +119,7 @@ function print(doc, out, markdown) {
       ['per driver', 'pg', 'postgres.js'],
       [
         per('statements per test, preset (all)', (d) => d.statements.presetPerTest),
-        per('statements per test, the test s own', (d) => d.statements.ownPerTest),
+        per("statements per test, the test's own", (d) => d.statements.ownPerTest),
         per('statements per test, preset beyond own', (d) => d.statements.presetBeyondOwnPerTest),
         per('statements per file, preset', (d) => d.statements.presetPerFile),
         per('statements per run (fixed), preset', (d) => d.statements.presetPerRun),
