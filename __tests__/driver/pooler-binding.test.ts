@@ -251,6 +251,57 @@ describePooler('schema and settings binding behind PgBouncer (live)', () => {
       }
     }, 30_000);
 
+    test('transaction mode: statements asked to be prepared are never named (PgBouncer < 1.21 cannot route them)', async () => {
+      // Two clients, two server sessions: a named statement parsed on one session and bound on
+      // another fails with 26000; so does one kept across transactions on a shared session.
+      const dsn = bouncers.get('transaction')!.dsnFor(DATABASE);
+      const a = await bound(dsn, driver, 'a');
+      const b = await bound(dsn, driver, 'b');
+      const hot = 'SELECT (SELECT owner FROM whose) AS owner, $1::int AS n';
+      try {
+        const answers = await Promise.all(
+          [a, b].flatMap((c) =>
+            Array.from({ length: 12 }, (_, i) =>
+              i % 2 === 0
+                ? c.query<{ owner: string; n: number }>(hot, [i], { prepare: true })
+                : c.transaction((tx) =>
+                    tx.query<{ owner: string; n: number }>(hot, [i], { prepare: true }),
+                  ),
+            ),
+          ),
+        );
+        expect(answers.map((r) => r.rows[0].owner)).toEqual([
+          ...Array<string>(12).fill('a'),
+          ...Array<string>(12).fill('b'),
+        ]);
+        const named = await a.transaction((tx) =>
+          tx.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_statements'),
+        );
+        expect(named.rows[0].n).toBe(0);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    }, 30_000);
+
+    test('direct: statements asked to be prepared are named and reused on the session', async () => {
+      const a = await createConnection(directDsn(DATABASE), { driver, schema: 'ue_drv_a', max: 1 });
+      const hot = 'SELECT (SELECT owner FROM whose) AS owner, $1::int AS n';
+      try {
+        for (let i = 0; i < 3; i++)
+          expect(
+            (await a.query<{ owner: string }>(hot, [i], { prepare: true })).rows[0].owner,
+          ).toBe('a');
+        await a.query('SELECT $1::int AS unnamed', [1]);
+        const { rows } = await a.query<{ statement: string }>(
+          'SELECT statement FROM pg_prepared_statements WHERE NOT from_sql',
+        );
+        expect(rows.map((r) => r.statement)).toEqual([hot]);
+      } finally {
+        await a.close();
+      }
+    });
+
     test('direct: session binding, and not one statement more than asked', async () => {
       const sent: string[] = [];
       const a = await bound(directDsn(DATABASE), driver, 'a', (sql) => sent.push(sql));

@@ -10,7 +10,8 @@ const { URL } = require('url');
 const REPO = path.resolve(__dirname, '..', '..');
 const DIST = path.join(REPO, 'dist');
 const DEFAULT_ADMIN_DSN = 'postgres://postgres@127.0.0.1:5432/test';
-const BENCH_DATABASE = 'ue_bench';
+/** `BENCH_DATABASE` overrides it (e.g. to keep concurrent benchmark runs apart). */
+const BENCH_DATABASE = process.env.BENCH_DATABASE || 'ue_bench';
 
 function dist(relative) {
   return require(path.join(DIST, relative));

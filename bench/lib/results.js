@@ -1,7 +1,4 @@
-/**
- * bench/results.json: machine facts, and per benchmark the date, the command, samples, medians,
- * ratios and target verdicts. Running one benchmark replaces only its own entry.
- */
+/** Where bench/results.json lives, and the machine facts it records. */
 'use strict';
 const fs = require('fs');
 const os = require('os');
@@ -37,31 +34,4 @@ function machineInfo(postgresVersion) {
   };
 }
 
-function readResults() {
-  try {
-    return JSON.parse(fs.readFileSync(RESULTS, 'utf8'));
-  } catch {
-    return { benchmarks: {} };
-  }
-}
-
-/**
- * Merges `entries` (name -> result) into results.json, benchmarks kept in `order`, and returns
- * the whole document.
- */
-function writeResults(machine, entries, order) {
-  const merged = { ...(readResults().benchmarks || {}), ...entries };
-  const names = [
-    ...order.filter((n) => n in merged),
-    ...Object.keys(merged).filter((n) => !order.includes(n)),
-  ];
-  const doc = {
-    machine,
-    updatedAt: new Date().toISOString(),
-    benchmarks: Object.fromEntries(names.map((n) => [n, merged[n]])),
-  };
-  fs.writeFileSync(RESULTS, `${JSON.stringify(doc, null, 2)}\n`);
-  return doc;
-}
-
-module.exports = { RESULTS, machineInfo, readResults, writeResults };
+module.exports = { RESULTS, machineInfo };

@@ -9,12 +9,14 @@ import { toTextParams } from './params';
 import type {
   BoundConnection,
   DriverName,
+  QueryOptions,
   QueryParam,
   QueryResult,
   Topology,
   TransactionScope,
 } from './port';
 import type { TlsSettings } from './tls';
+import { allowsNamedStatements } from './topology';
 
 /** How statements are bound to the pool's settings; decided after the first session (topology.ts). */
 export interface TransactionBinding {
@@ -50,7 +52,8 @@ export interface SessionProbe {
 
 /** Parameters reach an adapter already in PostgreSQL text form (see params.ts). */
 export interface AdapterQueryable {
-  query(sql: string, params: readonly (string | null)[]): Promise<QueryResult>;
+  /** `named`: send it as a named prepared statement (already decided safe by the port). */
+  query(sql: string, params: readonly (string | null)[], named?: boolean): Promise<QueryResult>;
 }
 
 export interface AdapterTransaction extends AdapterQueryable {
@@ -111,11 +114,12 @@ class Scope implements TransactionScope {
   async query<Row = Record<string, unknown>>(
     sql: string,
     params?: readonly QueryParam[],
+    options?: QueryOptions,
   ): Promise<QueryResult<Row>> {
     this.#assertUsable();
     const text = toTextParams(params);
     this.#connection.trace(sql);
-    return (await this.#tx.query(sql, text)) as QueryResult<Row>;
+    return (await this.#tx.query(sql, text, this.#connection.named(options))) as QueryResult<Row>;
   }
 
   async savepoint<T>(fn: (scope: TransactionScope) => Promise<T>): Promise<T> {
@@ -144,6 +148,7 @@ export class PortConnection implements BoundConnection {
   readonly trace: Trace;
   readonly #adapter: DriverAdapter;
   #topology: Topology | undefined;
+  #namedStatements = false;
   #closing: Promise<void> | undefined;
 
   /** `trace` must be the one the adapter uses for its own BEGIN/COMMIT/SAVEPOINT statements. */
@@ -168,6 +173,12 @@ export class PortConnection implements BoundConnection {
   /** Set once by createConnection, after probing the first session. */
   setTopology(topology: Topology): void {
     this.#topology = Object.freeze({ ...topology });
+    this.#namedStatements = allowsNamedStatements(topology);
+  }
+
+  /** Whether a statement asked to be prepared is sent as a named statement on this pool. */
+  named(options: QueryOptions | undefined): boolean {
+    return this.#namedStatements && options?.prepare === true;
   }
 
   probeSession(sql: string): Promise<SessionProbe> {
@@ -182,11 +193,12 @@ export class PortConnection implements BoundConnection {
   async query<Row = Record<string, unknown>>(
     sql: string,
     params?: readonly QueryParam[],
+    options?: QueryOptions,
   ): Promise<QueryResult<Row>> {
     this.assertOpen();
     const text = toTextParams(params);
     this.trace(sql);
-    return (await this.#adapter.query(sql, text)) as QueryResult<Row>;
+    return (await this.#adapter.query(sql, text, this.named(options))) as QueryResult<Row>;
   }
 
   async transaction<T>(fn: (scope: TransactionScope) => Promise<T>): Promise<T> {

@@ -2,6 +2,7 @@
  * node-postgres (`pg`) behind the port. The module object is handed in by the loader, so nothing
  * here loads pg; the `import type` lines vanish from the compiled JavaScript.
  */
+import { createHash } from 'node:crypto';
 import type {
   Client,
   ClientConfig,
@@ -130,7 +131,18 @@ export function createPgAdapter(pgModule: unknown, config: AdapterConfig): Drive
   const { statementTimeoutMs, binding } = config;
   const answerWithinMs = statementTimeoutMs + 500;
 
-  async function send(client: PoolClient, sql: string, params: Params) {
+  /** One name per statement text, the same in every session of the pool. */
+  const statementNames = new Map<string, string>();
+  function statementName(sql: string): string {
+    let name = statementNames.get(sql);
+    if (name === undefined) {
+      name = `ue_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+      statementNames.set(sql, name);
+    }
+    return name;
+  }
+
+  async function send(client: PoolClient, sql: string, params: Params, named = false) {
     let timedOut = false;
     // statement_timeout is the server's: it cannot fire when the server or network is silent.
     const timer =
@@ -141,7 +153,9 @@ export function createPgAdapter(pgModule: unknown, config: AdapterConfig): Drive
           }, answerWithinMs)
         : undefined;
     try {
-      return await client.query(sql, params as (string | null)[]);
+      return named
+        ? await client.query({ name: statementName(sql), text: sql, values: [...params] })
+        : await client.query(sql, params as (string | null)[]);
     } catch (error) {
       if (timedOut) {
         const where = describeDsnTarget(config.target);
@@ -154,8 +168,13 @@ export function createPgAdapter(pgModule: unknown, config: AdapterConfig): Drive
     }
   }
 
-  async function run(client: PoolClient, sql: string, params: Params): Promise<QueryResult> {
-    return lastResult(await send(client, sql, params));
+  async function run(
+    client: PoolClient,
+    sql: string,
+    params: Params,
+    named = false,
+  ): Promise<QueryResult> {
+    return lastResult(await send(client, sql, params, named));
   }
 
   /** Returns the command tag: COMMIT of an aborted transaction answers ROLLBACK. */
@@ -172,9 +191,9 @@ export function createPgAdapter(pgModule: unknown, config: AdapterConfig): Drive
   function transactionOn(client: PoolClient, counter = { savepoints: 0 }) {
     const level = { firstError: undefined as unknown };
     const tx: AdapterTransaction = {
-      async query(sql, params) {
+      async query(sql, params, named) {
         try {
-          return await run(client, sql, params);
+          return await run(client, sql, params, named);
         } catch (error) {
           level.firstError ??= error;
           throw error;
@@ -251,13 +270,13 @@ export function createPgAdapter(pgModule: unknown, config: AdapterConfig): Drive
       }
     },
 
-    async query(sql, params) {
+    async query(sql, params, named) {
       // A lone statement behind a transaction pooler: bound by a transaction of its own.
-      if (binding.prelude) return transaction((tx) => tx.query(sql, params));
+      if (binding.prelude) return transaction((tx) => tx.query(sql, params, named));
       const client = await acquire();
       let broken = false;
       try {
-        return await run(client, sql, params);
+        return await run(client, sql, params, named);
       } catch (error) {
         broken = error instanceof ConnectionLostError || error instanceof QueryTimeoutError;
         throw error;

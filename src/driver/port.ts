@@ -16,10 +16,21 @@ export interface QueryResult<Row = Record<string, unknown>> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * A statement run many times with the same text (the store's own): the pool may keep it as a
+   * named prepared statement, planned once per session. Only honoured where the pool's topology
+   * proves the session is ours (no pooler, session binding): a transaction pooler (PgBouncer
+   * before 1.21) would send it to a session that never saw it. Elsewhere it is sent unnamed.
+   */
+  prepare?: boolean;
+}
+
 export interface Queryable {
   query<Row = Record<string, unknown>>(
     sql: string,
     params?: readonly QueryParam[],
+    options?: QueryOptions,
   ): Promise<QueryResult<Row>>;
 }
 

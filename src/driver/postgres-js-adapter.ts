@@ -26,7 +26,7 @@ interface PgJsQuery extends Promise<PgJsResult | PgJsResult[]> {
 }
 
 interface PgJsQueryable {
-  unsafe(sql: string, params?: Params): PgJsQuery;
+  unsafe(sql: string, params?: Params, options?: { prepare?: boolean }): PgJsQuery;
 }
 
 interface PgJsTransactionSql extends PgJsQueryable {
@@ -34,6 +34,8 @@ interface PgJsTransactionSql extends PgJsQueryable {
 }
 
 interface PgJsSql extends PgJsQueryable {
+  /** The options every session and query of this instance reads, live (postgres.js keeps one object). */
+  options: { prepare: boolean };
   begin<T>(fn: (sql: PgJsTransactionSql) => Promise<T>): Promise<T>;
   /** `timeout` in seconds: then the sessions still busy are destroyed. */
   end(options?: { timeout?: number }): Promise<void>;
@@ -119,8 +121,10 @@ function clientOptions(config: AdapterConfig): Record<string, unknown> {
     max_pipeline: 100,
     backoff,
     keep_alive: 60,
-    // Unnamed statements, as pg sends them: no cached plan goes stale when a schema is rebuilt,
-    // and transaction poolers (which cannot track named statements) see nothing to break.
+    // Unnamed statements, as pg sends them, until the port asks for a named one (it does so only
+    // where the topology allows: see allowsNamedStatements); run() then switches this on. Until
+    // then postgres.js's own statements (BEGIN, SAVEPOINT) are unnamed too, so a transaction
+    // pooler (which cannot track named statements) sees nothing to break.
     prepare: false,
     debug: false,
     publications: 'alltables',
@@ -175,9 +179,16 @@ export function createPostgresJsAdapter(module: unknown, config: AdapterConfig):
     }
   }
 
-  async function run(on: PgJsQueryable, text: string, params: Params): Promise<QueryResult> {
+  async function run(
+    on: PgJsQueryable,
+    text: string,
+    params: Params,
+    named = false,
+  ): Promise<QueryResult> {
+    // Only ever reached with `named` on a pool whose sessions are provably ours.
+    if (named) sql.options.prepare = true;
     try {
-      const pending = on.unsafe(text, params);
+      const pending = on.unsafe(text, params, { prepare: named });
       return toResult(await withDeadline(pending));
     } catch (error) {
       throw failed(error);
@@ -205,12 +216,18 @@ export function createPostgresJsAdapter(module: unknown, config: AdapterConfig):
     );
   }
 
-  async function runIn(state: TransactionState, tsql: PgJsQueryable, text: string, params: Params) {
+  async function runIn(
+    state: TransactionState,
+    tsql: PgJsQueryable,
+    text: string,
+    params: Params,
+    named = false,
+  ) {
     // The session may be back in the pool, or dead, once the transaction settled.
     if (state.settled || state.lost)
       throw new ConnectionLostError('the transaction this statement belongs to has ended');
     try {
-      return await run(tsql, text, params);
+      return await run(tsql, text, params, named);
     } catch (error) {
       if (error instanceof ConnectionLostError) state.lost = true;
       throw error;
@@ -227,7 +244,7 @@ export function createPostgresJsAdapter(module: unknown, config: AdapterConfig):
       await runIn(state, tsql, `RELEASE SAVEPOINT ${name}`, []);
     }
     return {
-      query: (text, params) => runIn(state, tsql, text, params),
+      query: (text, params, named) => runIn(state, tsql, text, params, named),
       async savepoint(fn) {
         if (state.settled || state.lost)
           throw new ConnectionLostError('the transaction this savepoint belongs to has ended');
@@ -263,7 +280,7 @@ export function createPostgresJsAdapter(module: unknown, config: AdapterConfig):
   function bindTransaction(tsql: PgJsQueryable, state: TransactionState) {
     if (!binding.prelude) return undefined;
     trace(binding.prelude);
-    const pending = tsql.unsafe(binding.prelude, []);
+    const pending = tsql.unsafe(binding.prelude, [], { prepare: false });
     pending.execute();
     const bound = runIn(state, { unsafe: () => pending }, binding.prelude, []);
     bound.catch(() => undefined);
@@ -316,15 +333,17 @@ export function createPostgresJsAdapter(module: unknown, config: AdapterConfig):
     driver: 'postgres',
 
     // A lone statement behind a transaction pooler: bound by a transaction of its own.
-    query: (text, params) =>
-      binding.prelude ? transaction((tx) => tx.query(text, params)) : run(sql, text, params),
+    query: (text, params, named) =>
+      binding.prelude
+        ? transaction((tx) => tx.query(text, params, named))
+        : run(sql, text, params, named),
 
     transaction,
 
     async probeSession(text) {
       let result: PgJsResult | PgJsResult[];
       try {
-        result = await withDeadline(sql.unsafe(text, []));
+        result = await withDeadline(sql.unsafe(text, [], { prepare: false }));
       } catch (error) {
         throw failed(error);
       }

@@ -42,6 +42,16 @@ export function planBinding(settings: SessionSettings, token: string): BindingPl
   };
 }
 
+/**
+ * Named prepared statements live in one server session. They are safe only where that session is
+ * provably ours from statement to statement: no pooler answered for the server (a transaction
+ * pooler before PgBouncer 1.21 hands the next statement to another session, which never saw the
+ * statement) and the settings are bound to the session itself.
+ */
+export function allowsNamedStatements(topology: Topology): boolean {
+  return topology.pooler === 'none' && topology.binding === 'session';
+}
+
 export const TOPOLOGY_PROBE_SQL = `SELECT pg_backend_pid() AS pid, current_setting('${BINDING_PROBE_SETTING}', true) AS probe`;
 
 /** The topology implied by one probed session. */

@@ -9,6 +9,7 @@
 import * as driverErrors from '../../driver/errors';
 import type {
   Connection,
+  QueryOptions,
   QueryParam,
   QueryResult,
   Queryable,
@@ -106,10 +107,16 @@ function across<T>(side: RealmSide, work: () => Promise<T>): Promise<T> {
 }
 
 function bridgeQueryable(target: Queryable, side: RealmSide): Queryable['query'] {
-  return <Row = Record<string, unknown>>(sql: string, params?: readonly QueryParam[]) =>
+  return <Row = Record<string, unknown>>(
+    sql: string,
+    params?: readonly QueryParam[],
+    options?: QueryOptions,
+  ) =>
     across(side, async () => {
-      if (side === 'worker') return target.query<Row>(sql, adoptParams(params));
-      return adoptResult(await target.query<Row>(sql, params));
+      // Options cross as a fresh object: only the one flag the port defines.
+      const own = options?.prepare === true ? { prepare: true } : undefined;
+      if (side === 'worker') return target.query<Row>(sql, adoptParams(params), own);
+      return adoptResult(await target.query<Row>(sql, params, own));
     });
 }
 

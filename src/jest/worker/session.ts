@@ -12,9 +12,10 @@ import { createStatementRecorder, formatDiagnostics } from '../../live/diagnosti
 import { applicationName, quoteIdent, workerSchemaName } from '../../live/isolation';
 import { resetWorkerSchema } from '../../live/reset';
 import { describeKept } from '../../live/schema-drop';
-import { connectWithSessionGuards } from '../../live/session-guards';
+import { connectWithSessionGuards, WORKER_SESSION_SETTINGS } from '../../live/session-guards';
 import { readRunState, type FreshSchema, type LiveRunState, type WorkerBridge } from '../handoff';
 import { MANAGED_TABLES, type RecordCounts, type UserEngineStore } from '../../store/contract';
+import { MIGRATIONS } from '../../store/migrations';
 import { LivePresetError } from '../../live/preset-errors';
 import { bridgeConnection } from './realm';
 import { resolveStoreFactory } from '../../live/store-factory-path';
@@ -100,15 +101,19 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
   const driver = input.driver ?? state.driver;
   const poolKey = JSON.stringify([state.runId, schema, driver, dsn]);
   const connection = await acquireConnection(poolKey, () =>
-    connectWithSessionGuards(dsn, {
-      driver,
-      schema,
-      max: POOL_MAX,
-      connectTimeoutMs: input.options.connectTimeoutMs,
-      statementTimeoutMs: input.options.statementTimeoutMs,
-      applicationName: applicationName(state.runId),
-      onQuery: forwardStatement,
-    }),
+    connectWithSessionGuards(
+      dsn,
+      {
+        driver,
+        schema,
+        max: POOL_MAX,
+        connectTimeoutMs: input.options.connectTimeoutMs,
+        statementTimeoutMs: input.options.statementTimeoutMs,
+        applicationName: applicationName(state.runId),
+        onQuery: forwardStatement,
+      },
+      WORKER_SESSION_SETTINGS,
+    ),
   );
   const recorder = createStatementRecorder();
   routeStatements(recorder.onQuery);
@@ -149,15 +154,19 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
     };
     let pool: Connection;
     try {
-      pool = await connectWithSessionGuards(dsn, {
-        driver,
-        schema: fresh,
-        max: FRESH_POOL_MAX,
-        connectTimeoutMs: input.options.connectTimeoutMs,
-        statementTimeoutMs: input.options.statementTimeoutMs,
-        applicationName: applicationName(state.runId),
-        onQuery: forwardStatement,
-      });
+      pool = await connectWithSessionGuards(
+        dsn,
+        {
+          driver,
+          schema: fresh,
+          max: FRESH_POOL_MAX,
+          connectTimeoutMs: input.options.connectTimeoutMs,
+          statementTimeoutMs: input.options.statementTimeoutMs,
+          applicationName: applicationName(state.runId),
+          onQuery: forwardStatement,
+        },
+        WORKER_SESSION_SETTINGS,
+      );
     } catch (error) {
       await drop().catch(() => undefined);
       throw error;
@@ -188,8 +197,10 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
     storeFactory,
     async prepare(store: UserEngineStore) {
       if (!migratedSchemas.has(schema)) {
-        await store.migrate();
+        const { applied } = await store.migrate();
         migratedSchemas.add(schema);
+        // Every table was created just now: nothing to empty, the file's first reset is not needed.
+        if (applied.length === MIGRATIONS.length) return;
       }
       await resetWorkerSchema(connection, schema);
     },

@@ -107,13 +107,62 @@ async function checkServer(q: Queryable, schema: string): Promise<void> {
     );
 }
 
+/** Raised by the one-trip text when another process recorded a migration first. */
+const MIGRATED_MEANWHILE = 'UEM01';
+
+/**
+ * Every migration of a schema that has none yet, as one multi-statement text: one round trip and
+ * one implicit transaction. The same lock as the step-by-step path; once it is held, a ledger that
+ * is no longer empty (another process migrated meanwhile) raises `MIGRATED_MEANWHILE` and the
+ * whole text rolls back. Values are our own constants and the schema name, all quoted literals.
+ */
+export function migrateAllStatement(sql: StoreStatements): string {
+  const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+  const rows = POSTGRES_MIGRATIONS.map(
+    (m) => `(${m.version}, ${literal(m.name)}, ${literal(m.checksum)})`,
+  ).join(', ');
+  return [
+    MIGRATION_LOCK.replace('$1', literal(sql.schema)),
+    sql.createLedger,
+    `DO $user_engine_migrate$ BEGIN IF EXISTS (SELECT 1 FROM ${sql.ledger}) THEN RAISE EXCEPTION 'migrated by another process meanwhile' USING ERRCODE = '${MIGRATED_MEANWHILE}'; END IF; END $user_engine_migrate$`,
+    ...POSTGRES_MIGRATIONS.flatMap((m) => m.statementsIn(sql.schema)),
+    `INSERT INTO ${sql.ledger} (version, name, checksum) VALUES ${rows}`,
+  ].join(';\n');
+}
+
+/**
+ * Migrates a schema with none of our tables in one round trip; false when it must go step by
+ * step instead (another process migrated meanwhile, or the driver refuses multi-statement text).
+ */
+async function migrateAllAtOnce(q: Queryable, sql: StoreStatements): Promise<boolean> {
+  try {
+    await q.query(migrateAllStatement(sql));
+    return true;
+  } catch (error) {
+    const state = error instanceof DatabaseError ? error.sqlState : undefined;
+    if (state === MIGRATED_MEANWHILE || state === '42601') return false;
+    throw error;
+  }
+}
+
+/**
+ * `q` outside a transaction (`atOnce`): a schema with none of our tables is migrated in one round
+ * trip; otherwise, and inside a caller's transaction, each pending migration runs in its own
+ * transaction (or in place) under the lock, re-reading the ledger once the lock is held.
+ */
 export async function migrate(
   q: Queryable,
   sql: StoreStatements,
   inTransaction: TransactionRunner,
+  atOnce = false,
 ): Promise<MigrateResult> {
-  if ((await readiness(q, sql)).ready) return { applied: [] };
+  const state = await readiness(q, sql);
+  if (state.ready) return { applied: [] };
   await checkServer(q, sql.schema);
+  const empty = state.currentVersion === 0 && state.problems.length === 0;
+  if (atOnce && empty && state.pending.length === POSTGRES_MIGRATIONS.length) {
+    if (await migrateAllAtOnce(q, sql)) return { applied: [...state.pending] };
+  }
   const applied: string[] = [];
   for (const migration of POSTGRES_MIGRATIONS) {
     const ran = await inTransaction(async (tx) => {

@@ -7,7 +7,7 @@
  * session's search_path.
  */
 import { DatabaseError } from '../../driver/errors';
-import type { Connection, Queryable, TransactionScope } from '../../driver/port';
+import type { Connection, Queryable, QueryOptions, TransactionScope } from '../../driver/port';
 import type {
   Identity,
   LinkIdentityInput,
@@ -110,13 +110,20 @@ interface Scope {
   transaction<T>(fn: (child: Scope) => Promise<T>): Promise<T>;
 }
 
+/**
+ * The store's parameterised statements are its hot ones: a few constant texts per schema, run for
+ * every call. The pool keeps them as named prepared statements where that is safe (see the
+ * driver's `QueryOptions.prepare`); texts without parameters (migrations, multi-statement) never.
+ */
+const HOT: QueryOptions = { prepare: true };
+
 /** Turns "relation user_engine_... does not exist" into not_ready with the pending ids. */
 function dbOver(queryable: Queryable, inTransaction: boolean, root: Root): ops.Db {
   return {
     inTransaction,
     async query(text, params) {
       try {
-        return await queryable.query(text, params);
+        return await queryable.query(text, params, params && params.length > 0 ? HOT : undefined);
       } catch (error) {
         if (!isMissingTable(error)) throw error;
         // Asked on the pool: a caller's transaction is aborted by the error above.
@@ -219,7 +226,12 @@ class ScopedPostgresStore implements UserEngineStore {
 
   async migrate(): Promise<MigrateResult> {
     this.#scope.assertUsable();
-    return migrate(this.#db, await this.#statements(), (fn) => this.#scope.atomic(fn));
+    return migrate(
+      this.#db,
+      await this.#statements(),
+      (fn) => this.#scope.atomic(fn),
+      !this.#db.inTransaction,
+    );
   }
 
   async upsertUser(input: UpsertUserInput): Promise<UpsertUserResult> {

@@ -37,6 +37,8 @@ export interface StoreStatements {
   readonly listIdentities: string;
   readonly outboxEvents: string;
   readonly recordCounts: string;
+  /** The migrations ledger, schema-qualified. */
+  readonly ledger: string;
   readonly createLedger: string;
   readonly readLedger: string;
   readonly recordMigration: string;
@@ -244,6 +246,7 @@ export function buildStatements(schema: string): StoreStatements {
     listIdentities: LIST_IDENTITIES,
     outboxEvents: OUTBOX_EVENTS,
     recordCounts: RECORD_COUNTS,
+    ledger: LEDGER,
     createLedger: `CREATE TABLE IF NOT EXISTS ${LEDGER} (
   version integer PRIMARY KEY,
   name text NOT NULL,
