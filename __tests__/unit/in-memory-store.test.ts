@@ -90,6 +90,12 @@ describe('InMemoryUserEngineStore: close', () => {
     await expect(call(store)).rejects.toThrow('InMemoryUserEngineStore is closed');
   });
 
+  test('the closed error names itself', async () => {
+    const store = await migrated();
+    await store.close();
+    await expect(store.readiness()).rejects.toMatchObject({ name: 'InMemoryStoreClosedError' });
+  });
+
   test('close() twice is harmless', async () => {
     const store = await migrated();
     await store.close();
@@ -151,6 +157,25 @@ describe('InMemoryUserEngineStore: transactions', () => {
     await store.upsertUser({ email: 'c@x.io', displayName: 'C' });
     const sequences = (await store.outboxEvents()).map((e) => e.sequence);
     expect(sequences).toEqual([1, 3]);
+  });
+
+  test('outbox order is sequence order when a transaction writes while its savepoint is open', async () => {
+    // The transaction's layer receives sequence 2 before the savepoint commits sequence 1 into
+    // it, so the table's insertion order is 2, 1: only the ordering puts them back.
+    const store = await migrated();
+    await store.transaction(async (tx) => {
+      await tx.transaction(async (sp) => {
+        await sp.upsertUser({ email: 'inner@x.io', displayName: 'Inner' });
+        await tx.upsertUser({ email: 'outer@x.io', displayName: 'Outer' });
+      });
+      expect((await tx.outboxEvents()).map((e) => e.sequence)).toEqual([1, 2]);
+    });
+    const events = await store.outboxEvents();
+    expect(events.map((e) => [e.sequence, e.payload.email])).toEqual([
+      [1, 'inner@x.io'],
+      [2, 'outer@x.io'],
+    ]);
+    expect((await store.outboxEvents({ limit: 1 })).map((e) => e.sequence)).toEqual([1]);
   });
 
   test('savepoints nest: an inner rollback keeps the outer writes', async () => {
