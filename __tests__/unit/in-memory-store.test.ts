@@ -286,6 +286,13 @@ describe('ordering helpers', () => {
     expect(codePointOrderKey('\uFFFF') < codePointOrderKey('\u{1F600}')).toBe(true);
   });
 
+  test('smallest of no items (count 0 or less) is empty and compares nothing', () => {
+    const less = jest.fn((a: { n: number }, b: { n: number }) => a.n < b.n);
+    expect(smallest([{ n: 2 }, { n: 1 }], 0, less)).toEqual([]);
+    expect(smallest([{ n: 2 }, { n: 1 }], -1, less)).toEqual([]);
+    expect(less).not.toHaveBeenCalled();
+  });
+
   test('smallest returns the least items in order, like a sort and a slice', () => {
     fc.assert(
       fc.property(fc.array(fc.integer()), fc.integer({ min: 0, max: 20 }), (items, count) => {

@@ -252,6 +252,16 @@ describe('normalizeRevision', () => {
 });
 
 describe('normalizeUpsert', () => {
+  test('a non-object is not_an_object on the prefix without its final dot', () => {
+    expectInvalid(() => normalizeUpsert(null as never), 'input', 'not_an_object');
+    expectInvalid(() => normalizeUpsert(7 as never, 'inputs[3].'), 'inputs[3]', 'not_an_object');
+    expectInvalid(
+      () => normalizeUpsert(7 as never, 'batch.inputs[3].'),
+      'batch.inputs[3]',
+      'not_an_object',
+    );
+  });
+
   test('trims, derives the key and keeps an omitted status undefined', () => {
     expect(normalizeUpsert({ email: ' Ann@X.io ', displayName: ' Ann ' })).toEqual({
       email: 'Ann@X.io',
