@@ -29,6 +29,9 @@ const config = {
   // Default paths, spelled out because docs/internals/mutation.md points at them.
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  // Read and written by `--incremental` runs: a rerun retests only mutants whose code or tests
+  // changed.
+  incrementalFile: 'reports/stryker-incremental.json',
   thresholds: { high: 97, low: 96.5, break: null },
   // Mutants that hang (a lock never released, a loop that never ends) cost this much each.
   timeoutMS: 5000,

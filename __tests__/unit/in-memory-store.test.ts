@@ -90,6 +90,12 @@ describe('InMemoryUserEngineStore: close', () => {
     await expect(call(store)).rejects.toThrow('InMemoryUserEngineStore is closed');
   });
 
+  test('the closed error names itself', async () => {
+    const store = await migrated();
+    await store.close();
+    await expect(store.readiness()).rejects.toMatchObject({ name: 'InMemoryStoreClosedError' });
+  });
+
   test('close() twice is harmless', async () => {
     const store = await migrated();
     await store.close();
@@ -151,6 +157,25 @@ describe('InMemoryUserEngineStore: transactions', () => {
     await store.upsertUser({ email: 'c@x.io', displayName: 'C' });
     const sequences = (await store.outboxEvents()).map((e) => e.sequence);
     expect(sequences).toEqual([1, 3]);
+  });
+
+  test('outbox order is sequence order when a transaction writes while its savepoint is open', async () => {
+    // The transaction's layer receives sequence 2 before the savepoint commits sequence 1 into
+    // it, so the table's insertion order is 2, 1: only the ordering puts them back.
+    const store = await migrated();
+    await store.transaction(async (tx) => {
+      await tx.transaction(async (sp) => {
+        await sp.upsertUser({ email: 'inner@x.io', displayName: 'Inner' });
+        await tx.upsertUser({ email: 'outer@x.io', displayName: 'Outer' });
+      });
+      expect((await tx.outboxEvents()).map((e) => e.sequence)).toEqual([1, 2]);
+    });
+    const events = await store.outboxEvents();
+    expect(events.map((e) => [e.sequence, e.payload.email])).toEqual([
+      [1, 'inner@x.io'],
+      [2, 'outer@x.io'],
+    ]);
+    expect((await store.outboxEvents({ limit: 1 })).map((e) => e.sequence)).toEqual([1]);
   });
 
   test('savepoints nest: an inner rollback keeps the outer writes', async () => {
@@ -259,6 +284,13 @@ describe('ordering helpers', () => {
       { numRuns: 3000 },
     );
     expect(codePointOrderKey('\uFFFF') < codePointOrderKey('\u{1F600}')).toBe(true);
+  });
+
+  test('smallest of no items (count 0 or less) is empty and compares nothing', () => {
+    const less = jest.fn((a: { n: number }, b: { n: number }) => a.n < b.n);
+    expect(smallest([{ n: 2 }, { n: 1 }], 0, less)).toEqual([]);
+    expect(smallest([{ n: 2 }, { n: 1 }], -1, less)).toEqual([]);
+    expect(less).not.toHaveBeenCalled();
   });
 
   test('smallest returns the least items in order, like a sort and a slice', () => {

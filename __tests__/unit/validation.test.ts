@@ -252,6 +252,16 @@ describe('normalizeRevision', () => {
 });
 
 describe('normalizeUpsert', () => {
+  test('a non-object is not_an_object on the prefix without its final dot', () => {
+    expectInvalid(() => normalizeUpsert(null as never), 'input', 'not_an_object');
+    expectInvalid(() => normalizeUpsert(7 as never, 'inputs[3].'), 'inputs[3]', 'not_an_object');
+    expectInvalid(
+      () => normalizeUpsert(7 as never, 'batch.inputs[3].'),
+      'batch.inputs[3]',
+      'not_an_object',
+    );
+  });
+
   test('trims, derives the key and keeps an omitted status undefined', () => {
     expect(normalizeUpsert({ email: ' Ann@X.io ', displayName: ' Ann ' })).toEqual({
       email: 'Ann@X.io',
@@ -536,5 +546,32 @@ describe('compareCodePoints', () => {
       fc.property(anyString, anyString, (a, b) => compareCodePoints(a, b) === reference(a, b)),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('the message states the rule that was broken', () => {
+  test.each<[string, () => unknown, string]>([
+    ['email too long', () => normalizeEmail(`${'a'.repeat(253)}@b`), 'at most 254 characters'],
+    ['name too long', () => normalizeDisplayName('x'.repeat(201)), 'at most 200 characters'],
+    ['unknown status', () => normalizeStatus('gone'), 'expected active or suspended'],
+    ['bad provider', () => normalizeProvider('Google'), '1-64 characters of [a-z0-9._-]'],
+    ['subject too long', () => normalizeSubject('s'.repeat(256)), 'at most 255 characters'],
+    ['list limit', () => normalizeListOptions({ limit: 501 }), 'an integer from 1 to 500'],
+    ['outbox limit', () => normalizeOutboxQuery({ limit: 0 }), 'an integer from 1 to 1000'],
+    ['afterSequence', () => normalizeOutboxQuery({ afterSequence: -1 }), 'a non-negative integer'],
+  ])('%s', (_name, fn, detail) => {
+    const error = invalid(fn);
+    expect(error.message).toBe(`invalid ${error.field}: ${error.reason} (${detail})`);
+  });
+});
+
+describe('non-object and non-string shapes', () => {
+  test.each([['x'], [7], [true]])('normalizeLink(%j) is not_an_object on input', (input) => {
+    expectInvalid(() => normalizeLink(input as never), 'input', 'not_an_object');
+  });
+
+  test('a String object holding a valid cursor is malformed_cursor', () => {
+    const after = new String(encodeCursor('a@x.io'));
+    expectInvalid(() => normalizeListOptions({ after } as never), 'after', 'malformed_cursor');
   });
 });

@@ -193,6 +193,13 @@ const SHAPES: Spec[] = [
     'not_an_object',
   ),
   firstFault(
+    'linkIdentity of a string',
+    ['C-input-15'],
+    (s) => s.linkIdentity(untyped<LinkIdentityInput>('github/42')),
+    'input',
+    'not_an_object',
+  ),
+  firstFault(
     'listUsers(null)',
     ['C-input-15'],
     (s) => s.listUsers(untyped<ListUsersOptions>(null)),
@@ -259,6 +266,14 @@ const SHAPES: Spec[] = [
     'a cursor that is not a string',
     ['C-input-11'],
     (s) => s.listUsers(untyped<ListUsersOptions>({ after: 5 })),
+    'after',
+    'malformed_cursor',
+  ),
+  firstFault(
+    'a returned cursor wrapped in a String object',
+    ['C-input-11'],
+    // Read as a string it would page on: only its type says it is not the cursor returned.
+    (s) => s.listUsers(untyped<ListUsersOptions>({ after: new String(encodeCursor('a@x.io')) })),
     'after',
     'malformed_cursor',
   ),

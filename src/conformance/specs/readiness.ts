@@ -62,6 +62,18 @@ export const readinessSpecs: SpecGroup = {
         problems: [],
       });
     }),
+    fresh(
+      'the catalogue is 0001_create_users, 0002_create_identities, 0003_create_outbox',
+      ['C-ready-6'],
+      async (ctx) => {
+        // Spelled out rather than read from MIGRATIONS: a changed catalogue must fail here.
+        const catalogue = ['0001_create_users', '0002_create_identities', '0003_create_outbox'];
+        const store = await ctx.freshStore();
+        expect(await store.readiness()).toMatchObject({ targetVersion: 3, pending: catalogue });
+        expect(await store.migrate()).toEqual({ applied: catalogue });
+        expect(await store.readiness()).toMatchObject({ currentVersion: 3, pending: [] });
+      },
+    ),
     fresh('migrate is idempotent: a second call applies nothing', ['C-ready-2'], async (ctx) => {
       const store = await ctx.freshStore();
       await store.migrate();
