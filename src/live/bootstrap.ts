@@ -77,7 +77,7 @@ export async function ensureLedger(
   if ((await inspectLedger(conn)).kind === 'ours') return;
   const key = ledgerLockKey(LEDGER_SCHEMA);
   const scope: LockScope = { target: { kind: 'advisory', key, label: 'ledger creation' } };
-  await inAdvisoryTransaction(conn, scope, key, lockTimeoutMs, async (tx) => {
+  await inAdvisoryTransaction(conn, { scope, key, lockTimeoutMs }, async (tx) => {
     const state = await inspectLedger(tx);
     if (state.kind === 'foreign') {
       throw new PreflightError('foreign_ledger', describeForeignLedger(state));
@@ -172,7 +172,7 @@ export async function openRun(conn: TransactionRunner, options: OpenRunOptions):
     exceptRunId: runId,
   });
   const scope: LockScope = { target: ledgerTarget('runs') };
-  await inBoundedTransaction(conn, scope, lockTimeoutMs, (tx) =>
+  await inBoundedTransaction(conn, { scope, lockTimeoutMs }, (tx) =>
     openLease(tx, {
       runId,
       leaseMs,
@@ -222,12 +222,12 @@ async function closeRun(
 ): Promise<CloseRunResult> {
   const { runId, lockTimeoutMs } = options;
   const runs: LockScope = { target: ledgerTarget('runs') };
-  const present = await inBoundedTransaction(conn, runs, lockTimeoutMs, (tx) =>
+  const present = await inBoundedTransaction(conn, { scope: runs, lockTimeoutMs }, (tx) =>
     endLease(tx, runId),
   );
   let result: CloseRunResult = { dropped: [], kept: [] };
   if (!options.keepSchemas) {
-    const outcome = await collectRun(conn, runId, { graceMs: 0, lockTimeoutMs });
+    const outcome = await collectRun(conn, { runId, graceMs: 0, lockTimeoutMs });
     if (outcome.kind === 'collected') {
       result = { dropped: outcome.run.schemas, kept: outcome.run.kept };
     }
