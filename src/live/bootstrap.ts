@@ -16,7 +16,7 @@ import { hostname } from 'node:os';
 import { PreflightError, RunLeaseLostError } from './errors';
 import { assertRunId } from './isolation';
 import { LEDGER_SCHEMA, ledgerDdl } from './ledger';
-import { describeForeignLedger, inspectLedger } from './ledger-identity';
+import { describeForeignLedger, inspectLedger, type LedgerState } from './ledger-identity';
 import {
   describeLoss,
   endLease,
@@ -67,14 +67,16 @@ export type { TransactionRunner } from './lock-wait';
 /**
  * Creates the ledger schema unless present, under a transaction-level advisory lock so that
  * concurrent first runs create it once. Anything already called `user_engine_live` that is not
- * a ledger of ours is refused (`PreflightError` 'foreign_ledger') and left unchanged.
+ * a ledger of ours is refused (`PreflightError` 'foreign_ledger') and left unchanged. `seen`: the
+ * state the caller has just read (the preflight's), which spares reading it again; any state but
+ * 'ours' is read again under the lock.
  */
 export async function ensureLedger(
   conn: TransactionRunner,
-  options: { lockTimeoutMs: number },
+  options: { lockTimeoutMs: number; seen?: LedgerState },
 ): Promise<void> {
   const { lockTimeoutMs } = options;
-  if ((await inspectLedger(conn)).kind === 'ours') return;
+  if ((options.seen ?? (await inspectLedger(conn))).kind === 'ours') return;
   const key = ledgerLockKey(LEDGER_SCHEMA);
   const scope: LockScope = { target: { kind: 'advisory', key, label: 'ledger creation' } };
   await inAdvisoryTransaction(conn, { scope, key, lockTimeoutMs }, async (tx) => {
@@ -162,8 +164,8 @@ export async function openRun(conn: TransactionRunner, options: OpenRunOptions):
   assertRunId(runId);
   const lockTimeoutMs = lockTimeoutOption(options.lockTimeoutMs);
   const { leaseMs } = leaseTiming({ leaseMs: options.leaseMs, heartbeatMs: options.heartbeatMs });
-  await assertPreflight(conn);
-  await ensureLedger(conn, { lockTimeoutMs });
+  const preflight = await assertPreflight(conn);
+  await ensureLedger(conn, { lockTimeoutMs, seen: preflight.ledger });
   // Collect first, then open the lease: dropping crashed runs' schemas can take a while, and the
   // heartbeat only starts once this returns, so the lease must begin at the end.
   const { runs, skipped } = await collectCrashedRuns(conn, {
