@@ -39,6 +39,7 @@ import { assertPreflight } from './preflight';
 import {
   collectCrashedRuns,
   collectRun,
+  findCrashedRuns,
   type CollectOptions,
   type Collection,
   type KeptSchema,
@@ -166,6 +167,20 @@ export async function openRun(conn: TransactionRunner, options: OpenRunOptions):
   const { leaseMs } = leaseTiming({ leaseMs: options.leaseMs, heartbeatMs: options.heartbeatMs });
   const preflight = await assertPreflight(conn);
   await ensureLedger(conn, { lockTimeoutMs, seen: preflight.ledger });
+  const lease = {
+    runId,
+    leaseMs,
+    host: options.host ?? hostname(),
+    pid: options.pid ?? process.pid,
+  };
+  const scope: LockScope = { target: ledgerTarget('runs') };
+  // Typically no run has crashed: then the scan and the lease share one transaction.
+  const crashed = await inBoundedTransaction(conn, { scope, lockTimeoutMs }, async (tx) => {
+    const found = (await findCrashedRuns(tx, { graceMs: leaseMs })).filter((id) => id !== runId);
+    if (found.length === 0) await openLease(tx, lease);
+    return found;
+  });
+  if (crashed.length === 0) return liveRun(conn, options, { collected: [], kept: [], skipped: [] });
   // Collect first, then open the lease: dropping crashed runs' schemas can take a while, and the
   // heartbeat only starts once this returns, so the lease must begin at the end.
   const { runs, skipped } = await collectCrashedRuns(conn, {
@@ -173,15 +188,7 @@ export async function openRun(conn: TransactionRunner, options: OpenRunOptions):
     lockTimeoutMs,
     exceptRunId: runId,
   });
-  const scope: LockScope = { target: ledgerTarget('runs') };
-  await inBoundedTransaction(conn, { scope, lockTimeoutMs }, (tx) =>
-    openLease(tx, {
-      runId,
-      leaseMs,
-      host: options.host ?? hostname(),
-      pid: options.pid ?? process.pid,
-    }),
-  );
+  await inBoundedTransaction(conn, { scope, lockTimeoutMs }, (tx) => openLease(tx, lease));
   return liveRun(conn, options, {
     collected: runs.flatMap((r) => r.schemas),
     kept: runs.flatMap((r) => r.kept),

@@ -196,6 +196,24 @@ export interface Collection {
 }
 
 /**
+ * The ids of runs to collect: lease expired at least `graceMs` ago, or schema rows without a run
+ * row. Reads only; inside a lock-bounded transaction (the ledger may be locked).
+ */
+export async function findCrashedRuns(
+  tx: Queryable,
+  { graceMs }: { graceMs: number },
+): Promise<string[]> {
+  const { rows } = await tx.query<{ run_id: string }>(
+    `SELECT run_id FROM ${RUNS} WHERE lease_expires_at < now() - $1::int * interval '1 millisecond'
+     UNION SELECT s.run_id FROM ${SCHEMAS} s
+       WHERE NOT EXISTS (SELECT 1 FROM ${RUNS} r WHERE r.run_id = s.run_id)
+     ORDER BY run_id`,
+    [graceMs],
+  );
+  return rows.map((r) => r.run_id);
+}
+
+/**
  * Garbage-collects crashed runs: every run in the ledger whose lease expired at least `graceMs`
  * ago (and schema rows whose run row is gone). Live runs and anything not in the ledger are never
  * touched. Needs no session state: works on a pooled connection, through a transaction pooler.
@@ -209,18 +227,11 @@ export async function collectCrashedRuns(
   const graceMs = options.graceMs ?? DEFAULT_LEASE_MS;
   const lockTimeoutMs = lockTimeoutOption(options.lockTimeoutMs);
   const scope: LockScope = { target: ledgerTarget('runs') };
-  const rows = await inBoundedTransaction(conn, { scope, lockTimeoutMs }, async (tx) => {
-    const found = await tx.query<{ run_id: string }>(
-      `SELECT run_id FROM ${RUNS} WHERE lease_expires_at < now() - $1::int * interval '1 millisecond'
-       UNION SELECT s.run_id FROM ${SCHEMAS} s
-         WHERE NOT EXISTS (SELECT 1 FROM ${RUNS} r WHERE r.run_id = s.run_id)
-       ORDER BY run_id`,
-      [graceMs],
-    );
-    return found.rows;
-  });
+  const runIds = await inBoundedTransaction(conn, { scope, lockTimeoutMs }, (tx) =>
+    findCrashedRuns(tx, { graceMs }),
+  );
   const out: Collection = { runs: [], skipped: [] };
-  for (const { run_id: runId } of rows) {
+  for (const runId of runIds) {
     if (runId === options.exceptRunId) continue;
     const result = await collectRun(conn, { ...options, runId, graceMs });
     if (result.kind === 'collected') out.runs.push(result.run);
