@@ -12,7 +12,7 @@ import { ADMIN_DSN, dropDatabase, recreateDatabase } from '../support/admin-db';
 import { SENTINEL_PASSWORD } from '../support/sentinel';
 import { createConnection } from '../../src/driver/create-connection';
 import type { Connection } from '../../src/driver/port';
-import { beginRun, ensureWorkerSchema } from '../../src/live/bootstrap';
+import { ensureWorkerSchema, openRun } from '../../src/live/bootstrap';
 import { newRunId } from '../../src/live/isolation';
 import { captureIo } from '../../src/cli/io';
 import { runCli } from '../../src/cli/main';
@@ -171,7 +171,7 @@ export interface StartedRun {
 export async function startRun(dsn: string, workers: number): Promise<StartedRun> {
   const runId = newRunId();
   const admin = await createConnection(dsn, { max: 1 });
-  await beginRun(admin, { runId, leaseMs: 600_000 });
+  await openRun(admin, { runId, leaseMs: 600_000 });
   const schemas: string[] = [];
   for (let worker = 1; worker <= workers; worker++) {
     const schema = await ensureWorkerSchema(admin, {
@@ -187,7 +187,7 @@ export async function startRun(dsn: string, workers: number): Promise<StartedRun
 }
 
 /**
- * A run killed an hour ago, before its teardown: no endRun, and its lease (which nothing renews
+ * A run killed an hour ago, before its teardown: no close, and its lease (which nothing renews
  * any more) expired long before any grace period ends.
  */
 export async function crashedRun(dsn: string, workers: number): Promise<StartedRun> {

@@ -5,7 +5,7 @@
  */
 import { Client } from 'pg';
 import { createConnection, quoteIdentifier, type Connection } from '../../src/driver';
-import { beginRun, collectCrashedRuns, endRun, ensureWorkerSchema } from '../../src/live/bootstrap';
+import { collectCrashedRuns, ensureWorkerSchema, joinRun, openRun } from '../../src/live/bootstrap';
 import { LockTimeoutError } from '../../src/live/errors';
 import { applicationName, newRunId, workerSchemaName } from '../../src/live/isolation';
 import { LEDGER_SCHEMA } from '../../src/live/ledger';
@@ -70,7 +70,7 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
   async function runWithSchema(crash: boolean): Promise<{ runId: string; schema: string }> {
     const runId = newRunId();
     const connection = await admin(runId);
-    await beginRun(connection, {
+    await openRun(connection, {
       runId,
       lockTimeoutMs: LOCK_TIMEOUT_MS,
       leaseMs: crash ? 1000 : 600_000,
@@ -103,7 +103,7 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     return error as LockTimeoutError;
   }
 
-  test('beginRun while a live run holds the ledger: bounded, names the ledger and that run', async () => {
+  test('openRun while a live run holds the ledger: bounded, names the ledger and that run', async () => {
     const other = await runWithSchema(false);
     const pid = await holder(
       applicationName(other.runId),
@@ -113,8 +113,8 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     const runId = newRunId();
     const connection = await admin(runId);
     const error = await expectLockTimeout(
-      'beginRun, ledger held by a live run',
-      beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS }),
+      'openRun, ledger held by a live run',
+      openRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS }),
     );
     expect(error.message).toContain(`the ledger table ${RUNS}`);
     expect(error.message).toContain(`live run ${other.runId}`);
@@ -122,7 +122,7 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     await holders.pop()?.end();
     // Nothing half-done: this run has no row, so it can simply be retried.
     expect(await leaseStatus(connection, runId)).toBe('gone');
-    await expect(beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS })).resolves.toEqual(
+    await expect(openRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS })).resolves.toEqual(
       expect.objectContaining({ runId }),
     );
   });
@@ -130,7 +130,7 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
   test('ensureWorkerSchema while another session holds the ledger: bounded, names both', async () => {
     const runId = newRunId();
     const connection = await admin(runId);
-    await beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS });
+    await openRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS });
     const pid = await holder('ops-console', 'BEGIN', `LOCK TABLE ${SCHEMAS} IN SHARE MODE`);
     const error = await expectLockTimeout(
       'ensureWorkerSchema, ledger held',
@@ -159,8 +159,8 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     const runId = newRunId();
     const connection = await admin(runId);
     const error = await expectLockTimeout(
-      'beginRun, crashed run schema in use',
-      beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS, leaseMs: 1000 }),
+      'openRun, crashed run schema in use',
+      openRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS, leaseMs: 1000 }),
     );
     expect(error.message).toContain(`schema "${crashed.schema}"`);
     expect(error.message).toContain(`backend pid ${pid} (application_name "stray-psql"`);
@@ -169,7 +169,7 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
       await db.query(`SELECT schema_name FROM ${SCHEMAS} WHERE run_id = $1`, [crashed.runId]),
     ).toEqual([{ schema_name: crashed.schema }]);
     await holders.pop()?.end();
-    const retry = await beginRun(connection, {
+    const retry = await openRun(connection, {
       runId: newRunId(),
       lockTimeoutMs: LOCK_TIMEOUT_MS,
       leaseMs: 1000,
@@ -177,10 +177,10 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     expect(retry.collected).toContain(crashed.schema);
   });
 
-  test('endRun while its own worker left a transaction open: bounded, names the run; the lease still ends', async () => {
+  test('close while its own worker left a transaction open: bounded, names the run; the lease still ends', async () => {
     const runId = newRunId();
     const connection = await admin(runId);
-    await beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS });
+    await openRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS });
     const schema = await ensureWorkerSchema(connection, {
       runId,
       workerId: 1,
@@ -194,8 +194,8 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
       `INSERT INTO ${quoteIdentifier(schema)}.t VALUES (1)`,
     );
     const error = await expectLockTimeout(
-      'endRun, own schema in use',
-      endRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS }),
+      'close, own schema in use',
+      joinRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS }).close(),
     );
     expect(error.message).toContain(`schema "${schema}"`);
     expect(error.message).toContain(`live run ${runId}`);
@@ -211,7 +211,7 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
   test('reset while a test left a table locked: bounded, names the schema and holder', async () => {
     const runId = newRunId();
     const connection = await admin(runId);
-    await beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS });
+    await openRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS });
     const schema = await ensureWorkerSchema(connection, {
       runId,
       workerId: 2,
@@ -235,7 +235,7 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     expect(error.message).toContain(`backend pid ${pid}`);
     await holders.pop()?.end();
     await resetWorkerSchema(bound, schema, { lockTimeoutMs: LOCK_TIMEOUT_MS });
-    await endRun(connection, { runId });
+    await joinRun(connection, { runId }).close();
   });
 
   test('first run on a database while another holds the ledger-creation lock: bounded, names it', async () => {
@@ -249,8 +249,8 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     const runId = newRunId();
     const connection = await admin(runId);
     const error = await expectLockTimeout(
-      'beginRun, ledger creation lock held',
-      beginRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS }),
+      'openRun, ledger creation lock held',
+      openRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS }),
     );
     expect(error.message).toContain('ledger creation (advisory lock');
     expect(error.message).toContain(`live run ${other}`);

@@ -6,11 +6,11 @@
 import { hostname } from 'node:os';
 import type { Connection, DriverName } from '../../src/driver/port';
 import {
-  beginRun,
+  joinRun,
+  openRun,
   collectCrashedRuns,
   createFreshSchema,
   dropFreshSchema,
-  endRun,
   ensureWorkerSchema,
   planReset,
 } from '../../src/live/bootstrap';
@@ -22,7 +22,7 @@ import {
 } from '../../src/live/errors';
 import { applicationName, newRunId, qualifiedName, quoteIdent } from '../../src/live/isolation';
 import { LEDGER_SCHEMA, RUNS, SCHEMAS } from '../../src/live/ledger';
-import { leaseStatus, renewLease, startHeartbeat } from '../../src/live/lease';
+import { leaseStatus } from '../../src/live/lease';
 import { resetWorkerSchema } from '../../src/live/reset';
 import {
   DRIVERS,
@@ -97,7 +97,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
   /** Begins a run with a 1 s lease and no heartbeat, creates schemas, and lets the lease lapse. */
   async function crashedRun(workers: number): Promise<{ runId: string; schemas: string[] }> {
     const runId = newRunId();
-    await beginRun(probe, { runId, leaseMs: 1000, host: 'crashed-host', pid: 4242 });
+    await openRun(probe, { runId, leaseMs: 1000, host: 'crashed-host', pid: 4242 });
     const schemas: string[] = [];
     for (let w = 1; w <= workers; w++) {
       const schema = await ensureWorkerSchema(probe, {
@@ -118,7 +118,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
     it('begin → worker schemas → end leaves nothing of the run behind, nothing in public', async () => {
       const runId = newRunId();
       const a = await admin(driver);
-      const begun = await beginRun(a, { runId, leaseMs: LONG_LEASE });
+      const begun = await openRun(a, { runId, leaseMs: LONG_LEASE });
       expect(begun).toMatchObject({ runId, ledgerSchema: LEDGER_SCHEMA, kept: [], skipped: [] });
       expect(await runRow(runId)).toEqual({
         run_id: runId,
@@ -164,7 +164,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
       await w1.close();
       await w2.close();
 
-      const ended = await endRun(a, { runId });
+      const ended = await joinRun(a, { runId }).close();
       expect(ended).toEqual({
         dropped: [`user_engine_live_${runId}_1`, `user_engine_live_${runId}_2`],
         kept: [],
@@ -179,28 +179,31 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
 
   it('keepSchemas keeps schemas and rows but ends the lease; the next run collects them at once', async () => {
     const runId = newRunId();
-    await beginRun(probe, { runId, leaseMs: LONG_LEASE });
+    await openRun(probe, { runId, leaseMs: LONG_LEASE });
     const schema = await ensureWorkerSchema(probe, {
       runId,
       workerId: 3,
       host: HOST,
       pid: process.pid,
     });
-    expect(await endRun(probe, { runId, keepSchemas: true })).toEqual({ dropped: [], kept: [] });
+    expect(await joinRun(probe, { runId }).close({ keepSchemas: true })).toEqual({
+      dropped: [],
+      kept: [],
+    });
     expect(await schemaExists(probe, schema)).toBe(true);
     expect(await ledgerRows(runId)).toHaveLength(1);
     expect(await runRow(runId)).toMatchObject({ valid: false });
 
     const next = newRunId();
-    const begun = await beginRun(probe, { runId: next, leaseMs: LONG_LEASE });
+    const begun = await openRun(probe, { runId: next, leaseMs: LONG_LEASE });
     expect(begun.collected).toContain(schema);
     expect(await schemaExists(probe, schema)).toBe(false);
-    await endRun(probe, { runId: next });
+    await joinRun(probe, { runId: next }).close();
   });
 
   it("GC drops a crashed run's ledger-listed schemas once the lease is past the grace, nothing else", async () => {
     const liveId = newRunId();
-    await beginRun(probe, { runId: liveId, leaseMs: LONG_LEASE });
+    await openRun(probe, { runId: liveId, leaseMs: LONG_LEASE });
     const liveSchema = await ensureWorkerSchema(probe, {
       runId: liveId,
       workerId: 1,
@@ -242,14 +245,14 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
     expect(await canaryFingerprint(probe)).toEqual(canariesBefore);
 
     await probe.query(`DROP SCHEMA ${quoteIdent(unlisted)} CASCADE`);
-    await endRun(probe, { runId: liveId });
+    await joinRun(probe, { runId: liveId }).close();
   });
 
   it('a live run whose sessions are all terminated keeps its schemas: the lease, not a session, decides', async () => {
     const runId = newRunId();
     const a = await conns.open({ max: 2, applicationName: applicationName(runId) });
-    await beginRun(a, { runId, leaseMs: 3000 });
-    const beat = startHeartbeat(a, { runId, leaseMs: 3000, heartbeatMs: 500 }, () => undefined);
+    const run = await openRun(a, { runId, leaseMs: 3000, heartbeatMs: 500 });
+    const beat = run.startHeartbeat({ onLost: () => undefined });
     try {
       const schema = await ensureWorkerSchema(a, {
         runId,
@@ -271,12 +274,12 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
     } finally {
       await beat.stop();
     }
-    expect((await endRun(a, { runId })).dropped).toHaveLength(1);
+    expect((await joinRun(a, { runId }).close()).dropped).toHaveLength(1);
   }, 30_000);
 
   it('a run whose lease was lost notices at its next reset or schema creation, with a clear error', async () => {
     const runId = newRunId();
-    await beginRun(probe, { runId, leaseMs: 1000 });
+    await openRun(probe, { runId, leaseMs: 1000 });
     const schema = await ensureWorkerSchema(probe, {
       runId,
       workerId: 1,
@@ -286,7 +289,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
     await resetWorkerSchema(probe, schema);
     await until(async () => (await leaseStatus(probe, runId)) === 'expired', 5000);
     // Expired: the heartbeat may not revive it, resets and new schemas refuse.
-    expect(await renewLease(probe, runId, 1000)).toBe(false);
+    expect(await joinRun(probe, { runId, leaseMs: 1000 }).renewLease()).toBe(false);
     await expect(resetWorkerSchema(probe, schema)).rejects.toThrow(RunLeaseLostError);
     await expect(resetWorkerSchema(probe, schema)).rejects.toThrow(/its lease expired/);
     await expect(
@@ -299,12 +302,12 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
     expect((error as Error).message).toMatch(
       /row is gone \(another process garbage-collected the run\)/,
     );
-    await expect(endRun(probe, { runId })).rejects.toThrow(RunLeaseLostError);
+    await expect(joinRun(probe, { runId }).close()).rejects.toThrow(RunLeaseLostError);
   });
 
   it('planReset describes drops, emptying and what is left alone, without acting', async () => {
     const liveId = newRunId();
-    await beginRun(probe, { runId: liveId, leaseMs: LONG_LEASE });
+    await openRun(probe, { runId: liveId, leaseMs: LONG_LEASE });
     const liveSchema = await ensureWorkerSchema(probe, {
       runId: liveId,
       workerId: 1,
@@ -369,7 +372,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
     expect(await schemaExists(probe, crashed.schemas[0])).toBe(true);
     expect(await ledgerRows(crashed.runId)).toHaveLength(1);
     expect(await canaryFingerprint(probe)).toEqual(before);
-    await endRun(probe, { runId: liveId });
+    await joinRun(probe, { runId: liveId }).close();
     await collectCrashedRuns(probe, { graceMs: 0 });
     expect(await schemaExists(probe, crashed.schemas[0])).toBe(false);
   });
@@ -378,9 +381,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
     await probe.query(`DROP SCHEMA IF EXISTS ${quoteIdent(LEDGER_SCHEMA)} CASCADE`);
     const [a, b, c] = await Promise.all([1, 2, 3].map(() => admin()));
     const ids = [newRunId(), newRunId(), newRunId()];
-    await Promise.all(
-      ids.map((runId, i) => beginRun([a, b, c][i], { runId, leaseMs: LONG_LEASE })),
-    );
+    await Promise.all(ids.map((runId, i) => openRun([a, b, c][i], { runId, leaseMs: LONG_LEASE })));
     const { rows } = await probe.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1`,
       [LEDGER_SCHEMA],
@@ -397,13 +398,13 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
     );
     expect(new Set(ensured).size).toBe(6);
     expect(await ledgerRows(ids[0])).toHaveLength(3);
-    expect((await endRun(a, { runId: ids[0] })).dropped).toEqual(
+    expect((await joinRun(a, { runId: ids[0] }).close()).dropped).toEqual(
       [1, 2, 3].map((w) => `user_engine_live_${ids[0]}_${w}`),
     );
     for (const w of [1, 2, 3])
       expect(await schemaExists(probe, `user_engine_live_${ids[1]}_${w}`)).toBe(true);
-    expect((await endRun(b, { runId: ids[1] })).dropped).toHaveLength(3);
-    await endRun(c, { runId: ids[2] });
+    expect((await joinRun(b, { runId: ids[1] }).close()).dropped).toHaveLength(3);
+    await joinRun(c, { runId: ids[2] }).close();
   });
 
   describe('fresh schemas', () => {
@@ -411,7 +412,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
 
     it('are recorded then created empty, numbered past taken ones, dropped one by one', async () => {
       const runId = newRunId();
-      await beginRun(probe, { runId, leaseMs: LONG_LEASE });
+      await openRun(probe, { runId, leaseMs: LONG_LEASE });
       const first = await createFreshSchema(probe, opts(runId));
       expect(first).toEqual({ schema: `user_engine_live_${runId}_2_f1`, n: 1 });
       const second = await createFreshSchema(probe, opts(runId));
@@ -434,13 +435,16 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
       await probe.query(
         `CREATE TABLE ${qualifiedName(second.schema, 'user_engine_users')} (id int)`,
       );
-      expect((await endRun(probe, { runId })).dropped).toEqual([second.schema, third.schema]);
+      expect((await joinRun(probe, { runId }).close()).dropped).toEqual([
+        second.schema,
+        third.schema,
+      ]);
       expect(await ledgerRows(runId)).toEqual([]);
     });
 
     it("GC drops a crashed run's fresh schemas with its worker schemas", async () => {
       const runId = newRunId();
-      await beginRun(probe, { runId, leaseMs: 1000 });
+      await openRun(probe, { runId, leaseMs: 1000 });
       const worker1 = await ensureWorkerSchema(probe, { ...opts(runId), workerId: 1 });
       const fresh = await createFreshSchema(probe, opts(runId));
       await until(async () => (await leaseStatus(probe, runId)) === 'expired', 5000);
@@ -469,18 +473,18 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
 
   it('refuses a run id that is already in the ledger', async () => {
     const runId = newRunId();
-    await beginRun(probe, { runId, leaseMs: LONG_LEASE });
-    await expect(beginRun(probe, { runId })).rejects.toThrow(RunIdInUseError);
+    await openRun(probe, { runId, leaseMs: LONG_LEASE });
+    await expect(openRun(probe, { runId })).rejects.toThrow(RunIdInUseError);
     expect(await runRow(runId)).toMatchObject({ valid: true });
-    await endRun(probe, { runId });
+    await joinRun(probe, { runId }).close();
   });
 
   it('rejects bad arguments naming the field', async () => {
-    await expect(beginRun(probe, { runId: 'NOPE' })).rejects.toThrow(/invalid runId/);
-    await expect(beginRun(probe, { runId: newRunId(), lockTimeoutMs: 0 })).rejects.toThrow(
+    await expect(openRun(probe, { runId: 'NOPE' })).rejects.toThrow(/invalid runId/);
+    await expect(openRun(probe, { runId: newRunId(), lockTimeoutMs: 0 })).rejects.toThrow(
       /invalid lockTimeoutMs/,
     );
-    await expect(beginRun(probe, { runId: newRunId(), leaseMs: 10 })).rejects.toThrow(
+    await expect(openRun(probe, { runId: newRunId(), leaseMs: 10 })).rejects.toThrow(
       /invalid leaseMs/,
     );
     const base = { runId: newRunId(), workerId: 1, host: HOST, pid: process.pid };
@@ -491,7 +495,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
     // A run id that never began: no lease, no schema.
     await expect(ensureWorkerSchema(probe, base)).rejects.toThrow(RunLeaseLostError);
     expect(await schemaExists(probe, `user_engine_live_${base.runId}_1`)).toBe(false);
-    await expect(endRun(probe, { runId: 'x' })).rejects.toThrow(InvalidArgumentError);
+    expect(() => joinRun(probe, { runId: 'x' })).toThrow(InvalidArgumentError);
   });
 
   describe('bounded lock waits name the lock and its holder', () => {
@@ -519,7 +523,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
 
     it('ensureWorkerSchema while another run holds the ledger exclusively', async () => {
       const runId = newRunId();
-      await beginRun(probe, { runId, leaseMs: LONG_LEASE });
+      await openRun(probe, { runId, leaseMs: LONG_LEASE });
       const holderRun = newRunId();
       const holder = await conns.open({ max: 1, applicationName: applicationName(holderRun) });
       const hold = await holdInTransaction(
@@ -547,15 +551,15 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
       } finally {
         await hold.release();
       }
-      await endRun(probe, { runId });
+      await joinRun(probe, { runId }).close();
     });
 
-    it('beginRun while the ledger is locked fails in time and leaves no run behind', async () => {
+    it('openRun while the ledger is locked fails in time and leaves no run behind', async () => {
       const holder = await conns.open({ max: 1, applicationName: 'someone-else' });
       const hold = await holdInTransaction(holder, `LOCK TABLE ${RUNS} IN ACCESS EXCLUSIVE MODE`);
       const runId = newRunId();
       try {
-        const error = await beginRun(probe, { runId, lockTimeoutMs: 300 }).catch((e: unknown) => e);
+        const error = await openRun(probe, { runId, lockTimeoutMs: 300 }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(LockTimeoutError);
         expect((error as Error).message).toMatch(
           new RegExp(
@@ -568,9 +572,9 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
       expect(await runRow(runId)).toBeUndefined();
     });
 
-    it('endRun while a worker transaction still reads its schema: names schema and run; GC finishes later', async () => {
+    it('close while a worker transaction still reads its schema: names schema and run; GC finishes later', async () => {
       const runId = newRunId();
-      await beginRun(probe, { runId, leaseMs: LONG_LEASE, host: 'run-host', pid: 777 });
+      await openRun(probe, { runId, leaseMs: LONG_LEASE, host: 'run-host', pid: 777 });
       const schema = await ensureWorkerSchema(probe, {
         runId,
         workerId: 1,
@@ -581,7 +585,9 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
       const straggler = await worker(runId, 1);
       const hold = await holdInTransaction(straggler, 'SELECT count(*) FROM user_engine_users');
       try {
-        const error = await endRun(probe, { runId, lockTimeoutMs: 300 }).catch((e: unknown) => e);
+        const error = await joinRun(probe, { runId, lockTimeoutMs: 300 })
+          .close()
+          .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(LockTimeoutError);
         const message = (error as Error).message;
         expect(message).toContain(`schema "${schema}"`);
@@ -594,7 +600,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
       } finally {
         await hold.release();
       }
-      // Its lease ended with endRun: any collector takes it at once, whatever its grace.
+      // Its lease ended with close: any collector takes it at once, whatever its grace.
       const { runs } = await collectCrashedRuns(probe, { graceMs: LONG_LEASE });
       expect(runs.find((r) => r.runId === runId)?.schemas).toEqual([schema]);
       expect(await schemaExists(probe, schema)).toBe(false);

@@ -7,11 +7,11 @@
  */
 import type { Connection } from '../../src/driver/port';
 import {
-  beginRun,
+  joinRun,
+  openRun,
   collectCrashedRuns,
   createFreshSchema,
   dropFreshSchema,
-  endRun,
   ensureWorkerSchema,
   planReset,
 } from '../../src/live/bootstrap';
@@ -134,12 +134,12 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
     const conn = await as(ROLES.noCreate);
     const runId = newRunId();
     await expectRefusal(
-      beginRun(conn, { runId }),
+      openRun(conn, { runId }),
       'missing_privilege',
       `role "${ROLES.noCreate}" lacks the CREATE privilege on database "${DB}"`,
     );
     await expectRefusal(
-      beginRun(conn, { runId }),
+      openRun(conn, { runId }),
       'missing_privilege',
       `GRANT CREATE ON DATABASE "${DB}" TO "${ROLES.noCreate}";`,
     );
@@ -154,7 +154,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
     const admin = await as('postgres');
     const runId = newRunId();
     await expectRefusal(
-      beginRun(await as(ROLES.readOnly), { runId }),
+      openRun(await as(ROLES.readOnly), { runId }),
       'read_only_session',
       `ALTER ROLE "${ROLES.readOnly}" IN DATABASE "${DB}" SET default_transaction_read_only = off;`,
     );
@@ -166,7 +166,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
     const before = await canaries(admin);
     const conn = await as(ROLES.a);
     const runId = newRunId();
-    const begun = await beginRun(conn, { runId, leaseMs: LONG_LEASE });
+    const begun = await openRun(conn, { runId, leaseMs: LONG_LEASE });
     expect(begun.ledgerSchema).toBe('user_engine_live');
     const schema = await ensureWorkerSchema(conn, { runId, workerId: 1, host: 'h', pid: 1 });
     await conn.query(`CREATE TABLE ${qualifiedName(schema, 'user_engine_users')} (id int)`);
@@ -180,7 +180,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
       { nspname: 'user_engine_live', owner: ROLES.a },
       { nspname: schema, owner: ROLES.a },
     ]);
-    expect((await endRun(conn, { runId })).dropped).toEqual([schema]);
+    expect((await joinRun(conn, { runId }).close()).dropped).toEqual([schema]);
     expect(await canaries(admin)).toBe(before);
     const { rows: publicTables } = await admin.query(
       `SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY 1`,
@@ -196,7 +196,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
     const a = await as(ROLES.a);
     const b = await as(ROLES.b);
     const crashed = newRunId();
-    await beginRun(a, { runId: crashed, leaseMs: LONG_LEASE });
+    await openRun(a, { runId: crashed, leaseMs: LONG_LEASE });
     const crashedSchema = await ensureWorkerSchema(a, {
       runId: crashed,
       workerId: 1,
@@ -210,7 +210,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
     );
 
     const runId = newRunId();
-    const begun = await beginRun(b, { runId, leaseMs: LONG_LEASE });
+    const begun = await openRun(b, { runId, leaseMs: LONG_LEASE });
     expect(begun.collected).toEqual([]);
     expect(begun.skipped).toEqual([
       { runId: crashed, owner: ROLES.a, schemas: [{ schema: crashedSchema, owner: ROLES.a }] },
@@ -244,7 +244,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
       }),
     ]);
     expect(await schemaExists(admin, crashedSchema)).toBe(true);
-    expect((await endRun(b, { runId })).dropped).toEqual([mine]);
+    expect((await joinRun(b, { runId }).close()).dropped).toEqual([mine]);
 
     // As its own role, gc takes it.
     const gcA = await collectCrashedRuns(a, { graceMs: 0 });
@@ -256,7 +256,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
     const admin = await as('postgres');
     const conn = await as(ROLES.a);
     const runId = newRunId();
-    await beginRun(conn, { runId, leaseMs: LONG_LEASE });
+    await openRun(conn, { runId, leaseMs: LONG_LEASE });
     const schema = await ensureWorkerSchema(conn, { runId, workerId: 1, host: 'h', pid: 1 });
     const users = qualifiedName(schema, 'user_engine_users');
     await conn.query(`CREATE TABLE ${users} (id int PRIMARY KEY, email text)`);
@@ -282,7 +282,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
     const disposal = await dropFreshSchema(conn, { runId, schema: fresh.schema });
     expect(disposal.dropped).toBe(false);
     expect(disposal.dependents.join('\n')).toContain('column row of table provider_app.snapshots');
-    const ended = await endRun(conn, { runId });
+    const ended = await joinRun(conn, { runId }).close();
     expect(ended.dropped).toEqual([]);
     const kept = new Map(ended.kept.map((k) => [k.schema, k.dependents.join('\n')]));
     expect(kept.get(schema)).toContain('view provider_app.v_users');
@@ -341,12 +341,12 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
       const before = await canaries(admin);
       const runId = newRunId();
       await expectRefusal(
-        beginRun(admin, { runId }),
+        openRun(admin, { runId }),
         'foreign_ledger',
         'schema "user_engine_live" (owner "postgres") has no comment',
       );
       await expectRefusal(
-        beginRun(admin, { runId }),
+        openRun(admin, { runId }),
         'foreign_ledger',
         'rename or drop that schema',
       );
@@ -392,7 +392,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
       const before = await columns();
       const runId = newRunId();
       await expectRefusal(
-        beginRun(admin, { runId }),
+        openRun(admin, { runId }),
         'foreign_ledger',
         'table "user_engine_live"."runs"',
       );
@@ -408,7 +408,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
     const conn = await as('postgres', 'ue_live_provider_latin1');
     const runId = newRunId();
     await expectRefusal(
-      beginRun(conn, { runId }),
+      openRun(conn, { runId }),
       'unsupported_encoding',
       'has encoding LATIN1; the store needs UTF8',
     );

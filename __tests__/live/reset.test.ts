@@ -5,7 +5,7 @@
 import { DatabaseError } from '../../src/driver/errors';
 import type { Connection, Queryable } from '../../src/driver/port';
 import { MANAGED_TABLES } from '../../src/store/contract';
-import { beginRun, endRun, ensureWorkerSchema } from '../../src/live/bootstrap';
+import { ensureWorkerSchema, joinRun, openRun } from '../../src/live/bootstrap';
 import { InvalidArgumentError, LockTimeoutError } from '../../src/live/errors';
 import { applicationName, newRunId, qualifiedName } from '../../src/live/isolation';
 import {
@@ -138,7 +138,7 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
     probe = await conns.current.open({ max: 2 });
     // A lease far longer than this file runs: no heartbeat needed.
     admin = await conns.current.open({ max: 1, driver: 'postgres' });
-    await beginRun(admin, { runId, leaseMs: 600_000 });
+    await openRun(admin, { runId, leaseMs: 600_000 });
     for (const [workerId, target] of [
       [1, schema],
       [2, neighbour],
@@ -159,7 +159,7 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
   });
 
   afterAll(async () => {
-    if (admin) await endRun(admin, { runId });
+    if (admin) await joinRun(admin, { runId }).close();
     await conns.current?.closeAll();
   });
 
@@ -234,7 +234,7 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
   it('a schema not migrated yet (some or no managed tables) is fine', async () => {
     const other = newRunId();
     const a = await conns.current!.open({ max: 1 });
-    await beginRun(a, { runId: other, leaseMs: 600_000 });
+    await openRun(a, { runId: other, leaseMs: 600_000 });
     const bare = await ensureWorkerSchema(probe, {
       runId: other,
       workerId: 1,
@@ -246,7 +246,7 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
     await probe.query(`INSERT INTO ${qualifiedName(bare, 'user_engine_users')} VALUES (1), (2)`);
     await resetWorkerSchema(probe, bare);
     expect(await rowCount(probe, bare, 'user_engine_users')).toBe(0);
-    await endRun(a, { runId: other });
+    await joinRun(a, { runId: other }).close();
   });
 
   it('falls back to the DO block when the driver refuses multi-statement text', async () => {

@@ -1,23 +1,31 @@
 /**
- * Life cycle of a live run in one database, as named operations:
+ * Life cycle of a live run in one database, as one small object with named operations:
  *
- * - `beginRun`: preflight (privileges, read-only, encoding, ledger identity: nothing written when
- *   any fails), the ledger schema if absent, the run's lease, garbage collection of crashed runs;
- * - `ensureWorkerSchema` / `createFreshSchema` / `dropFreshSchema` (./run-schemas) while it runs,
- *   with the lease renewed by a heartbeat (./lease);
- * - `endRun`: ends the lease and drops the run's schemas.
+ * - `openRun`: preflight (privileges, read-only, encoding, ledger identity: nothing written when
+ *   any fails), the ledger schema if absent, garbage collection of crashed runs, the run's lease;
+ *   it returns the `LiveRun`, and `joinRun` the same object for a run opened elsewhere (a worker);
+ * - `LiveRun.renewLease` / `startHeartbeat` (./lease), `collectCrashed` (./collect),
+ *   `createWorkerSchema` / `createFreshSchema` / `dropFreshSchema` (./run-schemas) while it runs;
+ * - `LiveRun.close`: ends the lease and drops the run's schemas.
  *
  * Safety rule: a schema is only ever dropped when its name passes `isRunSchemaName`, it embeds
  * the run id of its ledger row, that run's lease is over, and no object outside it depends on it.
  * Nothing is ever found by name pattern alone, and no session state is relied on.
  */
 import { hostname } from 'node:os';
-import { RunLeaseLostError } from './errors';
+import { PreflightError, RunLeaseLostError } from './errors';
 import { assertRunId } from './isolation';
 import { LEDGER_SCHEMA, ledgerDdl } from './ledger';
-import { describeForeignLedger, inspectLedger } from './ledger-identity';
-import { PreflightError } from './errors';
-import { describeLoss, endLease, leaseTiming, openLease } from './lease';
+import { describeForeignLedger, inspectLedger, type LedgerState } from './ledger-identity';
+import {
+  describeLoss,
+  endLease,
+  leaseTiming,
+  openLease,
+  renewLease,
+  startHeartbeat,
+  type Heartbeat,
+} from './lease';
 import { ledgerLockKey } from './lock-keys';
 import {
   inAdvisoryTransaction,
@@ -28,7 +36,21 @@ import {
   type TransactionRunner,
 } from './lock-wait';
 import { assertPreflight } from './preflight';
-import { collectCrashedRuns, collectRun, type KeptSchema, type SkippedRun } from './collect';
+import {
+  collectCrashedRuns,
+  collectRun,
+  findCrashedRuns,
+  type CollectOptions,
+  type Collection,
+  type KeptSchema,
+  type SkippedRun,
+} from './collect';
+import {
+  createFreshSchema,
+  dropFreshSchema,
+  ensureWorkerSchema,
+  type FreshDisposal,
+} from './run-schemas';
 
 export { ensureWorkerSchema, createFreshSchema, dropFreshSchema } from './run-schemas';
 export type {
@@ -46,13 +68,19 @@ export type { TransactionRunner } from './lock-wait';
 /**
  * Creates the ledger schema unless present, under a transaction-level advisory lock so that
  * concurrent first runs create it once. Anything already called `user_engine_live` that is not
- * a ledger of ours is refused (`PreflightError` 'foreign_ledger') and left unchanged.
+ * a ledger of ours is refused (`PreflightError` 'foreign_ledger') and left unchanged. `seen`: the
+ * state the caller has just read (the preflight's), which spares reading it again; any state but
+ * 'ours' is read again under the lock.
  */
-export async function ensureLedger(conn: TransactionRunner, lockTimeoutMs: number): Promise<void> {
-  if ((await inspectLedger(conn)).kind === 'ours') return;
+export async function ensureLedger(
+  conn: TransactionRunner,
+  options: { lockTimeoutMs: number; seen?: LedgerState },
+): Promise<void> {
+  const { lockTimeoutMs } = options;
+  if ((options.seen ?? (await inspectLedger(conn))).kind === 'ours') return;
   const key = ledgerLockKey(LEDGER_SCHEMA);
   const scope: LockScope = { target: { kind: 'advisory', key, label: 'ledger creation' } };
-  await inAdvisoryTransaction(conn, scope, key, lockTimeoutMs, async (tx) => {
+  await inAdvisoryTransaction(conn, { scope, key, lockTimeoutMs }, async (tx) => {
     const state = await inspectLedger(tx);
     if (state.kind === 'foreign') {
       throw new PreflightError('foreign_ledger', describeForeignLedger(state));
@@ -63,10 +91,12 @@ export async function ensureLedger(conn: TransactionRunner, lockTimeoutMs: numbe
   });
 }
 
-export interface BeginRunOptions {
+export interface OpenRunOptions {
   runId: string;
   /** Lease length (default 30000 ms); also the grace given to other runs' expired leases. */
   leaseMs?: number;
+  /** Lease renewal period of `startHeartbeat` (default 5000 ms, at most a third of `leaseMs`). */
+  heartbeatMs?: number;
   /** Bound on every lock wait, in ms; default 5000. */
   lockTimeoutMs?: number;
   /** Recorded in the ledger for humans; default this host and process. */
@@ -74,34 +104,83 @@ export interface BeginRunOptions {
   pid?: number;
 }
 
-export interface BeginRunResult {
-  runId: string;
-  /** Always `user_engine_live`. */
-  ledgerSchema: string;
-  /** Schemas of crashed runs that garbage collection dropped. */
-  collected: string[];
-  /** Schemas of crashed runs left because objects outside them depend on them. */
+export type JoinRunOptions = Omit<OpenRunOptions, 'host' | 'pid'>;
+
+/** Where a schema of this run is created from: recorded in the ledger for humans. */
+export interface SchemaOrigin {
+  /** Jest's `JEST_WORKER_ID`. */
+  workerId: string | number;
+  host: string;
+  pid: number;
+}
+
+export interface CloseRunResult {
+  dropped: string[];
+  /** Schemas left because objects outside them depend on them (their ledger rows stay). */
   kept: KeptSchema[];
+}
+
+/** One live run and everything it may do; every operation goes through the ledger. */
+export interface LiveRun {
+  readonly runId: string;
+  /** Always `user_engine_live`. */
+  readonly ledgerSchema: string;
+  /** Schemas of crashed runs that opening this run dropped (empty for a joined run). */
+  readonly collected: readonly string[];
+  /** Schemas of crashed runs left because objects outside them depend on them. */
+  readonly kept: readonly KeptSchema[];
   /** Crashed runs of other roles left alone. */
-  skipped: SkippedRun[];
+  readonly skipped: readonly SkippedRun[];
+  /** Extends a still-valid lease; false when it is gone or expired (the run is lost). */
+  renewLease(): Promise<boolean>;
+  /** Renews the lease every `heartbeatMs` until stopped; `onLost` once it is known lost. */
+  startHeartbeat(options: { onLost: (error: RunLeaseLostError) => void }): Heartbeat;
+  /** Garbage-collects crashed runs (never this one). */
+  collectCrashed(options?: Omit<CollectOptions, 'exceptRunId'>): Promise<Collection>;
+  /** The worker's schema, created once (idempotent); returns its name. */
+  createWorkerSchema(origin: SchemaOrigin): Promise<string>;
+  /** A new, empty fresh schema: the first free number from `from` (default 1). */
+  createFreshSchema(
+    origin: SchemaOrigin & { from?: number },
+  ): Promise<{ schema: string; n: number }>;
+  /** Drops one fresh schema of this run (see `dropFreshSchema`). */
+  dropFreshSchema(options: { schema: string }): Promise<FreshDisposal>;
+  /**
+   * Ends the run: its lease ends for good, then (unless `keepSchemas`: kept for inspection, the
+   * next run's garbage collection or `gc` drops them) its ledger-listed schemas are dropped and
+   * their rows deleted. Throws `RunLeaseLostError` when the run's row was already gone: another
+   * process collected it while it ran.
+   */
+  close(options?: { keepSchemas?: boolean }): Promise<CloseRunResult>;
 }
 
 /**
  * Starts a run on `conn` (any pool: nothing rests on one session). Throws `PreflightError` before
  * writing anything when a check fails, `RunIdInUseError` when the id is taken, `LockTimeoutError`
  * when a lock wait exceeds `lockTimeoutMs`. The caller renews the lease (`startHeartbeat`) and
- * ends the run with `endRun`.
+ * ends the run with `close`.
  */
-export async function beginRun(
-  conn: TransactionRunner,
-  options: BeginRunOptions,
-): Promise<BeginRunResult> {
+export async function openRun(conn: TransactionRunner, options: OpenRunOptions): Promise<LiveRun> {
   const { runId } = options;
   assertRunId(runId);
   const lockTimeoutMs = lockTimeoutOption(options.lockTimeoutMs);
-  const { leaseMs } = leaseTiming({ leaseMs: options.leaseMs });
-  await assertPreflight(conn);
-  await ensureLedger(conn, lockTimeoutMs);
+  const { leaseMs } = leaseTiming({ leaseMs: options.leaseMs, heartbeatMs: options.heartbeatMs });
+  const preflight = await assertPreflight(conn);
+  await ensureLedger(conn, { lockTimeoutMs, seen: preflight.ledger });
+  const lease = {
+    runId,
+    leaseMs,
+    host: options.host ?? hostname(),
+    pid: options.pid ?? process.pid,
+  };
+  const scope: LockScope = { target: ledgerTarget('runs') };
+  // Typically no run has crashed: then the scan and the lease share one transaction.
+  const crashed = await inBoundedTransaction(conn, { scope, lockTimeoutMs }, async (tx) => {
+    const found = (await findCrashedRuns(tx, { graceMs: leaseMs })).filter((id) => id !== runId);
+    if (found.length === 0) await openLease(tx, lease);
+    return found;
+  });
+  if (crashed.length === 0) return liveRun(conn, options, { collected: [], kept: [], skipped: [] });
   // Collect first, then open the lease: dropping crashed runs' schemas can take a while, and the
   // heartbeat only starts once this returns, so the lease must begin at the end.
   const { runs, skipped } = await collectCrashedRuns(conn, {
@@ -109,59 +188,55 @@ export async function beginRun(
     lockTimeoutMs,
     exceptRunId: runId,
   });
-  const scope: LockScope = { target: ledgerTarget('runs') };
-  await inBoundedTransaction(conn, scope, lockTimeoutMs, (tx) =>
-    openLease(tx, {
-      runId,
-      leaseMs,
-      host: options.host ?? hostname(),
-      pid: options.pid ?? process.pid,
-    }),
-  );
-  return {
-    runId,
-    ledgerSchema: LEDGER_SCHEMA,
+  await inBoundedTransaction(conn, { scope, lockTimeoutMs }, (tx) => openLease(tx, lease));
+  return liveRun(conn, options, {
     collected: runs.flatMap((r) => r.schemas),
     kept: runs.flatMap((r) => r.kept),
     skipped,
+  });
+}
+
+/** The `LiveRun` of a run opened elsewhere (by the Jest parent), for a worker or a test. */
+export function joinRun(conn: TransactionRunner, options: JoinRunOptions): LiveRun {
+  assertRunId(options.runId);
+  return liveRun(conn, options, { collected: [], kept: [], skipped: [] });
+}
+
+function liveRun(
+  conn: TransactionRunner,
+  options: JoinRunOptions,
+  opened: Pick<LiveRun, 'collected' | 'kept' | 'skipped'>,
+): LiveRun {
+  const { runId } = options;
+  const lockTimeoutMs = lockTimeoutOption(options.lockTimeoutMs);
+  const timing = leaseTiming({ leaseMs: options.leaseMs, heartbeatMs: options.heartbeatMs });
+  return {
+    runId,
+    ledgerSchema: LEDGER_SCHEMA,
+    ...opened,
+    renewLease: () => renewLease(conn, { runId, leaseMs: timing.leaseMs }),
+    startHeartbeat: ({ onLost }) => startHeartbeat(conn, { runId, ...timing, onLost }),
+    collectCrashed: (collect = {}) =>
+      collectCrashedRuns(conn, { lockTimeoutMs, ...collect, exceptRunId: runId }),
+    createWorkerSchema: (origin) => ensureWorkerSchema(conn, { runId, lockTimeoutMs, ...origin }),
+    createFreshSchema: (origin) => createFreshSchema(conn, { runId, lockTimeoutMs, ...origin }),
+    dropFreshSchema: ({ schema }) => dropFreshSchema(conn, { runId, lockTimeoutMs, schema }),
+    close: (close = {}) => closeRun(conn, { runId, lockTimeoutMs, ...close }),
   };
 }
 
-export interface EndRunOptions {
-  runId: string;
-  /**
-   * Keep this run's schemas and ledger rows for inspection. The lease still ends, so the next
-   * run's garbage collection (or `gc`) drops them.
-   */
-  keepSchemas?: boolean;
-  lockTimeoutMs?: number;
-}
-
-export interface EndRunResult {
-  dropped: string[];
-  /** Schemas left because objects outside them depend on them (their ledger rows stay). */
-  kept: KeptSchema[];
-}
-
-/**
- * Ends a run: its lease ends for good, then (unless `keepSchemas`) its ledger-listed schemas are
- * dropped and their rows deleted. Throws `RunLeaseLostError` when the run's row was already gone:
- * another process collected it while it ran.
- */
-export async function endRun(
+async function closeRun(
   conn: TransactionRunner,
-  options: EndRunOptions,
-): Promise<EndRunResult> {
-  const { runId } = options;
-  assertRunId(runId);
-  const lockTimeoutMs = lockTimeoutOption(options.lockTimeoutMs);
+  options: { runId: string; lockTimeoutMs: number; keepSchemas?: boolean },
+): Promise<CloseRunResult> {
+  const { runId, lockTimeoutMs } = options;
   const runs: LockScope = { target: ledgerTarget('runs') };
-  const present = await inBoundedTransaction(conn, runs, lockTimeoutMs, (tx) =>
+  const present = await inBoundedTransaction(conn, { scope: runs, lockTimeoutMs }, (tx) =>
     endLease(tx, runId),
   );
-  let result: EndRunResult = { dropped: [], kept: [] };
+  let result: CloseRunResult = { dropped: [], kept: [] };
   if (!options.keepSchemas) {
-    const outcome = await collectRun(conn, runId, { graceMs: 0, lockTimeoutMs });
+    const outcome = await collectRun(conn, { runId, graceMs: 0, lockTimeoutMs });
     if (outcome.kind === 'collected') {
       result = { dropped: outcome.run.schemas, kept: outcome.run.kept };
     }

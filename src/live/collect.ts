@@ -53,6 +53,7 @@ export type RunCollection =
   | { kind: 'alive' };
 
 export interface CollectRunOptions {
+  runId: string;
   /** Only say what would happen; takes no lock, changes nothing. */
   dryRun?: boolean;
   /** Collect only when the lease expired at least this long ago (database clock). */
@@ -73,11 +74,14 @@ const MAY_ACT = `(owner = current_user
   OR EXISTS (SELECT 1 FROM pg_roles WHERE rolname = current_user AND (rolsuper OR rolbypassrls))
   OR pg_has_role((SELECT relowner FROM pg_class WHERE oid = '${RUNS}'::regclass), 'USAGE'))`;
 
-async function readRun(tx: Queryable, runId: string, graceMs: number, lock: boolean) {
+async function readRun(
+  tx: Queryable,
+  { runId, graceMs, lock }: { runId: string; graceMs: number; lock: 'no-lock' | 'lock' },
+) {
   const { rows } = await tx.query<RunRecord>(
     `SELECT run_id, owner, host, pid, started_at, ${MAY_ACT} AS may_act,
             lease_expires_at < now() - $2::int * interval '1 millisecond' AS expired
-     FROM ${RUNS} WHERE run_id = $1${lock ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+     FROM ${RUNS} WHERE run_id = $1${lock === 'lock' ? ' FOR UPDATE SKIP LOCKED' : ''}`,
     [runId, graceMs],
   );
   return rows[0];
@@ -86,15 +90,15 @@ async function readRun(tx: Queryable, runId: string, graceMs: number, lock: bool
 /** Collects one run (see the module comment); the row lock spans every drop. */
 export async function collectRun(
   conn: TransactionRunner,
-  runId: string,
   options: CollectRunOptions,
 ): Promise<RunCollection> {
+  const { runId, graceMs } = options;
   assertRunId(runId);
   const lockTimeoutMs = lockTimeoutOption(options.lockTimeoutMs);
   const dryRun = options.dryRun === true;
   const scope: LockScope = { target: ledgerTarget('runs') };
-  return inBoundedTransaction(conn, scope, lockTimeoutMs, async (tx) => {
-    const seen = await readRun(tx, runId, options.graceMs, false);
+  return inBoundedTransaction(conn, { scope, lockTimeoutMs }, async (tx) => {
+    const seen = await readRun(tx, { runId, graceMs, lock: 'no-lock' });
     if (seen && !seen.expired) return { kind: 'alive' };
     const { rows } = await tx.query<LedgerRowRecord & { may_act: boolean }>(
       `SELECT ${LEDGER_COLUMNS}, ${MAY_ACT} AS may_act FROM ${SCHEMAS} WHERE run_id = $1 ORDER BY schema_name`,
@@ -125,7 +129,7 @@ export async function collectRun(
         },
       };
     }
-    if (!dryRun && seen && !(await readRun(tx, runId, options.graceMs, true))) {
+    if (!dryRun && seen && !(await readRun(tx, { runId, graceMs, lock: 'lock' }))) {
       return { kind: 'alive' }; // someone else holds the row: they are collecting it
     }
     const first = listed[0] ? toLedgerRow(listed[0]) : undefined;
@@ -192,6 +196,24 @@ export interface Collection {
 }
 
 /**
+ * The ids of runs to collect: lease expired at least `graceMs` ago, or schema rows without a run
+ * row. Reads only; inside a lock-bounded transaction (the ledger may be locked).
+ */
+export async function findCrashedRuns(
+  tx: Queryable,
+  { graceMs }: { graceMs: number },
+): Promise<string[]> {
+  const { rows } = await tx.query<{ run_id: string }>(
+    `SELECT run_id FROM ${RUNS} WHERE lease_expires_at < now() - $1::int * interval '1 millisecond'
+     UNION SELECT s.run_id FROM ${SCHEMAS} s
+       WHERE NOT EXISTS (SELECT 1 FROM ${RUNS} r WHERE r.run_id = s.run_id)
+     ORDER BY run_id`,
+    [graceMs],
+  );
+  return rows.map((r) => r.run_id);
+}
+
+/**
  * Garbage-collects crashed runs: every run in the ledger whose lease expired at least `graceMs`
  * ago (and schema rows whose run row is gone). Live runs and anything not in the ledger are never
  * touched. Needs no session state: works on a pooled connection, through a transaction pooler.
@@ -205,20 +227,13 @@ export async function collectCrashedRuns(
   const graceMs = options.graceMs ?? DEFAULT_LEASE_MS;
   const lockTimeoutMs = lockTimeoutOption(options.lockTimeoutMs);
   const scope: LockScope = { target: ledgerTarget('runs') };
-  const rows = await inBoundedTransaction(conn, scope, lockTimeoutMs, async (tx) => {
-    const found = await tx.query<{ run_id: string }>(
-      `SELECT run_id FROM ${RUNS} WHERE lease_expires_at < now() - $1::int * interval '1 millisecond'
-       UNION SELECT s.run_id FROM ${SCHEMAS} s
-         WHERE NOT EXISTS (SELECT 1 FROM ${RUNS} r WHERE r.run_id = s.run_id)
-       ORDER BY run_id`,
-      [graceMs],
-    );
-    return found.rows;
-  });
+  const runIds = await inBoundedTransaction(conn, { scope, lockTimeoutMs }, (tx) =>
+    findCrashedRuns(tx, { graceMs }),
+  );
   const out: Collection = { runs: [], skipped: [] };
-  for (const { run_id: runId } of rows) {
+  for (const runId of runIds) {
     if (runId === options.exceptRunId) continue;
-    const result = await collectRun(conn, runId, { ...options, graceMs });
+    const result = await collectRun(conn, { ...options, runId, graceMs });
     if (result.kind === 'collected') out.runs.push(result.run);
     if (result.kind === 'skipped') out.skipped.push(result.run);
   }

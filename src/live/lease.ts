@@ -60,7 +60,10 @@ export async function openLease(
  * Extends a still-valid lease by `leaseMs` from now. False when the row is gone or the lease had
  * already expired: then the run may have been collected and must not pretend otherwise.
  */
-export async function renewLease(q: Queryable, runId: string, leaseMs: number): Promise<boolean> {
+export async function renewLease(
+  q: Queryable,
+  { runId, leaseMs }: { runId: string; leaseMs: number },
+): Promise<boolean> {
   const { rows } = await q.query(
     `UPDATE ${RUNS} SET lease_expires_at = ${EXPIRY}
      WHERE run_id = $1 AND lease_expires_at > now() RETURNING run_id`,
@@ -126,8 +129,7 @@ export interface Heartbeat {
  */
 export function startHeartbeat(
   conn: Queryable,
-  run: { runId: string } & LeaseTiming,
-  onLost: (error: RunLeaseLostError) => void,
+  run: { runId: string; onLost: (error: RunLeaseLostError) => void } & LeaseTiming,
 ): Heartbeat {
   let lost: RunLeaseLostError | undefined;
   let inFlight: Promise<void> | undefined;
@@ -136,11 +138,11 @@ export function startHeartbeat(
     if (lost) return;
     lost = error;
     clearInterval(timer);
-    onLost(error);
+    run.onLost(error);
   };
   const beat = async (): Promise<void> => {
     try {
-      if (await renewLease(conn, run.runId, run.leaseMs)) {
+      if (await renewLease(conn, run)) {
         lastRenewal = Date.now();
         return;
       }

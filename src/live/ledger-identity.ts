@@ -42,15 +42,27 @@ function layoutText(table: string): string {
 }
 
 export async function inspectLedger(q: Queryable): Promise<LedgerState> {
+  // One catalog read for the schema and its two tables (a statement fewer on every run).
   const { rows: schemaRows } = await q.query<{
     owner: string;
     comment: string | null;
     usage: boolean;
+    tables: TableFacts[] | string;
   }>(
     `SELECT pg_get_userbyid(n.nspowner) AS owner, obj_description(n.oid, 'pg_namespace') AS comment,
-            has_schema_privilege(n.oid, 'USAGE') AS usage
+            has_schema_privilege(n.oid, 'USAGE') AS usage,
+            (SELECT coalesce(json_agg(json_build_object(
+                'relname', c.relname, 'relkind', c.relkind::text,
+                'comment', obj_description(c.oid, 'pg_class'), 'rls', c.relrowsecurity,
+                'columns', (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)
+                              FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+                'can_select', has_table_privilege(c.oid, 'SELECT'),
+                'can_insert', has_table_privilege(c.oid, 'INSERT'),
+                'can_update', has_table_privilege(c.oid, 'UPDATE'),
+                'can_delete', has_table_privilege(c.oid, 'DELETE'))), '[]')
+             FROM pg_class c WHERE c.relnamespace = n.oid AND c.relname = ANY($2::text[])) AS tables
      FROM pg_namespace n WHERE n.nspname = $1`,
-    [LEDGER_SCHEMA],
+    [LEDGER_SCHEMA, [RUNS_TABLE, SCHEMAS_TABLE]],
   );
   if (schemaRows.length === 0) return { kind: 'absent' };
   const schema = schemaRows[0];
@@ -66,19 +78,10 @@ export async function inspectLedger(q: Queryable): Promise<LedgerState> {
           : `has the comment ${JSON.stringify(schema.comment.slice(0, 80))}, not ${JSON.stringify(LEDGER_MARKER)}`,
     };
   }
-  const { rows: tables } = await q.query<TableFacts>(
-    `SELECT c.relname, c.relkind::text AS relkind, obj_description(c.oid, 'pg_class') AS comment,
-            c.relrowsecurity AS rls,
-            (SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)
-               FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
-            has_table_privilege(c.oid, 'SELECT') AS can_select,
-            has_table_privilege(c.oid, 'INSERT') AS can_insert,
-            has_table_privilege(c.oid, 'UPDATE') AS can_update,
-            has_table_privilege(c.oid, 'DELETE') AS can_delete
-     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`,
-    [LEDGER_SCHEMA, [RUNS_TABLE, SCHEMAS_TABLE]],
-  );
+  const tables: TableFacts[] =
+    typeof schema.tables === 'string'
+      ? (JSON.parse(schema.tables) as TableFacts[])
+      : (schema.tables ?? []);
   const missing: string[] = [];
   if (!schema.usage) missing.push(`USAGE ON SCHEMA ${quoteIdent(LEDGER_SCHEMA)}`);
   for (const table of [RUNS_TABLE, SCHEMAS_TABLE]) {

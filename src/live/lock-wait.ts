@@ -76,6 +76,12 @@ export function sqlStateOf(error: unknown): string | undefined {
   return undefined;
 }
 
+/** A lock wait's bound, and what a timeout names (callers move `scope.target` along). */
+export interface LockBound {
+  scope: LockScope;
+  lockTimeoutMs: number;
+}
+
 /**
  * Runs `fn` (typically a whole `transaction(...)`); a lock timeout inside it becomes a
  * `LockTimeoutError` for `scope.target`, naming the sessions that held that lock. `diagnose`
@@ -83,8 +89,7 @@ export function sqlStateOf(error: unknown): string | undefined {
  */
 export async function withLockTimeout<T>(
   diagnose: Queryable,
-  scope: LockScope,
-  lockTimeoutMs: number,
+  { scope, lockTimeoutMs }: LockBound,
   fn: () => Promise<T>,
 ): Promise<T> {
   try {
@@ -105,13 +110,12 @@ export async function withLockTimeout<T>(
  */
 export function inBoundedTransaction<T>(
   conn: TransactionRunner,
-  scope: LockScope,
-  lockTimeoutMs: number,
+  bound: LockBound,
   fn: (tx: TransactionScope) => Promise<T>,
 ): Promise<T> {
-  return withLockTimeout(conn, scope, lockTimeoutMs, () =>
+  return withLockTimeout(conn, bound, () =>
     conn.transaction(async (tx) => {
-      await setLocalLockTimeout(tx, lockTimeoutMs);
+      await setLocalLockTimeout(tx, bound.lockTimeoutMs);
       return fn(tx);
     }),
   );
@@ -120,12 +124,10 @@ export function inBoundedTransaction<T>(
 /** `inBoundedTransaction`, first taking the transaction-scoped advisory lock `key`. */
 export function inAdvisoryTransaction<T>(
   conn: TransactionRunner,
-  scope: LockScope,
-  key: AdvisoryKey,
-  lockTimeoutMs: number,
+  { key, ...bound }: LockBound & { key: AdvisoryKey },
   fn: (tx: TransactionScope) => Promise<T>,
 ): Promise<T> {
-  return inBoundedTransaction(conn, scope, lockTimeoutMs, async (tx) => {
+  return inBoundedTransaction(conn, bound, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [key.namespace, key.key]);
     return fn(tx);
   });

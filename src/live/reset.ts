@@ -101,7 +101,7 @@ async function asLeaseLoss(conn: Queryable, schema: string, error: unknown): Pro
 
 async function resetOnce(conn: Queryable, schema: string, lockTimeoutMs: number): Promise<void> {
   const scope: LockScope = { target: { kind: 'schema', schema } };
-  await withLockTimeout(conn, scope, lockTimeoutMs, async () => {
+  await withLockTimeout(conn, { scope, lockTimeoutMs }, async () => {
     let ready = functionReady.get(conn);
     if (!ready) {
       ready = new Set();

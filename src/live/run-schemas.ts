@@ -104,7 +104,7 @@ async function recordAndCreateSchema(
   const scope: LockScope = {
     target: { kind: 'advisory', key, label: `creation of schema ${quoteIdent(schema)}` },
   };
-  return inAdvisoryTransaction(conn, scope, key, lockTimeoutMs, async (tx) => {
+  return inAdvisoryTransaction(conn, { scope, key, lockTimeoutMs }, async (tx) => {
     scope.target = ledgerTarget('runs');
     await holdLease(tx, runId);
     scope.target = ledgerTarget('schemas');
@@ -155,7 +155,7 @@ export async function dropFreshSchema(
   const scope: LockScope = {
     target: ledgerTarget('schemas'),
   };
-  return inBoundedTransaction(conn, scope, lockTimeoutMs, async (tx: TransactionScope) => {
+  return inBoundedTransaction(conn, { scope, lockTimeoutMs }, async (tx: TransactionScope) => {
     const { rows } = await tx.query(
       `SELECT 1 FROM ${SCHEMAS} WHERE schema_name = $1 AND run_id = $2 FOR UPDATE`,
       [schema, runId],

@@ -6,13 +6,13 @@ import { hostname } from 'os';
 import { redactDsn } from '../../driver/dsn';
 import type { Connection, DriverName } from '../../driver/port';
 import {
-  beginRun,
   describeSkipped,
-  endRun,
+  openRun,
   type KeptSchema,
+  type LiveRun,
   type SkippedRun,
 } from '../../live/bootstrap';
-import { startHeartbeat, type Heartbeat } from '../../live/lease';
+import type { Heartbeat } from '../../live/lease';
 import { describeKept } from '../../live/schema-drop';
 import { connectWithSessionGuards } from '../../live/session-guards';
 import type { LiveDecision, LiveOptions } from '../../live/config';
@@ -79,6 +79,7 @@ export async function startRun(decision: StartableDecision): Promise<void> {
   const target = await resolveTarget(decision);
   const runId = newRunId();
   let admin: Connection | undefined;
+  let run: LiveRun | undefined;
   let heartbeat: Heartbeat | undefined;
   try {
     // A small pool, not one pinned session: the run's liveness is its lease in the ledger, so a
@@ -97,17 +98,14 @@ export async function startRun(decision: StartableDecision): Promise<void> {
     const facts = await readServerFacts(admin);
     const refusal = checkServer(facts, target.database);
     if (refusal) throw refusal;
-    const begun = await beginRun(admin, {
+    run = await openRun(admin, {
       runId,
       leaseMs: options.leaseMs,
+      heartbeatMs: options.heartbeatMs,
       lockTimeoutMs: LOCK_TIMEOUT_MS,
     });
-    reportCleanup(begun.kept, begun.skipped);
-    heartbeat = startHeartbeat(
-      admin,
-      { runId, leaseMs: options.leaseMs, heartbeatMs: options.heartbeatMs },
-      (lost) => notice(lost.message),
-    );
+    reportCleanup(run.kept, run.skipped);
+    heartbeat = run.startHeartbeat({ onLost: (lost) => notice(lost.message) });
     writeRunState(process.env, {
       runId,
       driver: admin.driver,
@@ -122,17 +120,14 @@ export async function startRun(decision: StartableDecision): Promise<void> {
     throw error;
   }
   const opened = admin;
+  const live = run;
   const beating = heartbeat;
   setCurrentRun({
     runId,
     finish: async () => {
       try {
         await beating.stop();
-        const { dropped, kept } = await endRun(opened, {
-          runId,
-          keepSchemas: options.keepSchemas,
-          lockTimeoutMs: LOCK_TIMEOUT_MS,
-        });
+        const { dropped, kept } = await live.close({ keepSchemas: options.keepSchemas });
         reportCleanup(kept, []);
         if (options.keepSchemas && dropped.length === 0) {
           notice(

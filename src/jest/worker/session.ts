@@ -6,7 +6,7 @@
 import { hostname } from 'os';
 import type { Circus } from '@jest/types';
 import type { Connection, DriverName } from '../../driver/port';
-import { createFreshSchema, dropFreshSchema, ensureWorkerSchema } from '../../live/bootstrap';
+import { joinRun } from '../../live/bootstrap';
 import type { LiveOptions } from '../../live/config';
 import { createStatementRecorder, formatDiagnostics } from '../../live/diagnostics';
 import { applicationName, quoteIdent, workerSchemaName } from '../../live/isolation';
@@ -115,16 +115,12 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
       WORKER_SESSION_SETTINGS,
     ),
   );
+  const run = joinRun(connection, { runId: state.runId });
   const recorder = createStatementRecorder();
   routeStatements(recorder.onQuery);
   try {
     if (!ensuredSchemas.has(schema)) {
-      await ensureWorkerSchema(connection, {
-        runId: state.runId,
-        workerId,
-        host: hostname(),
-        pid: process.pid,
-      });
+      await run.createWorkerSchema({ workerId, host: hostname(), pid: process.pid });
       ensuredSchemas.add(schema);
     }
   } catch (error) {
@@ -135,11 +131,9 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
 
   /** Closers of the fresh pools this file opened and has not disposed of. */
   const freshPools = new Set<() => Promise<void>>();
-  const ledger = { runId: state.runId };
 
   const openFreshSchema = async (): Promise<FreshSchema> => {
-    const { schema: fresh, n } = await createFreshSchema(connection, {
-      ...ledger,
+    const { schema: fresh, n } = await run.createFreshSchema({
       workerId,
       host: hostname(),
       pid: process.pid,
@@ -147,7 +141,7 @@ export async function openFileSession(input: FileSessionInput): Promise<FileSess
     });
     nextFresh.set(state.runId, n + 1);
     const drop = async (): Promise<void> => {
-      const { dependents } = await dropFreshSchema(connection, { ...ledger, schema: fresh });
+      const { dependents } = await run.dropFreshSchema({ schema: fresh });
       // Kept with its ledger row, so `gc` and `doctor` name it too; the test itself is not failed.
       if (dependents.length > 0)
         process.stderr.write(`[user-engine-live] ${describeKept(fresh, dependents)}\n`);
