@@ -58,6 +58,10 @@ const ALLOWED: Record<string, string> = {
   'live/reset.ts: rows': 'count subqueries over managedTables(schema) and a numeric constant',
   "live/reset.ts: managedTables(schema).join(', ')": 'qualifiedName of each managed table',
   'live/reset.ts: list': 'SQL string literals of qualifiedName(...) of a checked run schema',
+  'store/postgres/migrator.ts: sql.ledger':
+    'StoreStatements.ledger: qualifiedName(schema, LEDGER_TABLE), quoted where statements.ts builds it',
+  'store/postgres/migrator.ts: rows':
+    "the catalogue's own versions (integers) with names and checksums as quoted literals (literal())",
   "store/postgres/migrator.ts: TABLES.map((t) => `to_regclass(format('%I.%I', $1::text, '${t}')) IS NOT NULL AS ${t}`).join(', ')":
     'TABLES are the constant table names of the migration catalogue; the schema is bound as $1',
   'store/postgres/statements.ts: USER_COLUMNS': 'userColumns(): the constant column names',
