@@ -10,7 +10,8 @@ import {
   REPO,
   SENTINEL_PASSWORD,
   createTestDatabase,
-  describeLiveDb,
+  liveCliEnv,
+  describeWithDatabase,
   requireDist,
   type CliRun,
   type Env,
@@ -43,19 +44,19 @@ function runConformance(env: Env, timeoutMs: number): Promise<CliRun> {
   });
 }
 
-describeLiveDb('npm run conformance', () => {
+describeWithDatabase('npm run conformance', () => {
   let db: TestDatabase;
 
   beforeAll(async () => {
-    db = await createTestDatabase('ue_cli_conformance');
+    db = await createTestDatabase('conformance', { prefix: 'ue_cli_' });
   }, 30_000);
 
   afterAll(async () => {
-    await db?.close();
+    await db?.drop();
   }, 30_000);
 
   test('fails closed when the DSN is not acknowledged (REQUIRED is forced: no green skip)', async () => {
-    const run = await runConformance(db.env({ USER_ENGINE_LIVE_RESET: undefined }), 60_000);
+    const run = await runConformance(liveCliEnv(db, { USER_ENGINE_LIVE_RESET: undefined }), 60_000);
     expect(run.code).not.toBe(0);
     const output = run.stdout + run.stderr;
     expect(output).toContain('USER_ENGINE_LIVE_RESET is not set');
@@ -65,7 +66,7 @@ describeLiveDb('npm run conformance', () => {
   }, 60_000);
 
   test('a live run passes with 2 workers, prints the summary and leaves nothing behind', async () => {
-    const run = await runConformance(db.env(), 180_000);
+    const run = await runConformance(liveCliEnv(db), 180_000);
     const output = run.stdout + run.stderr;
     // Compared with the output's tail so that a failure shows what Jest said.
     expect({ code: run.code, tail: output.slice(-3000) }).toEqual({

@@ -10,7 +10,8 @@ import {
   catalogSnapshot,
   crashedRun,
   createTestDatabase,
-  describeLiveDb,
+  liveCliEnv,
+  describeWithDatabase,
   runBuilt,
   runInProcess,
   startRun,
@@ -21,23 +22,23 @@ import { fingerprint, plantCanaries } from '../support/canaries';
 
 const LIVE_TIMEOUT_MS = 30_000;
 
-describeLiveDb('doctor against a live server', () => {
+describeWithDatabase('doctor against a live server', () => {
   let db: TestDatabase;
   const runs: StartedRun[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase('ue_cli_test');
+    db = await createTestDatabase('test', { prefix: 'ue_cli_' });
     await plantCanaries(db.query);
   }, LIVE_TIMEOUT_MS);
 
   afterAll(async () => {
     for (const run of runs) await run.admin.close();
-    await db?.close();
+    await db?.drop();
   }, LIVE_TIMEOUT_MS);
 
   async function doctorJson(): Promise<{ code: number; report: DoctorReport; text: string }> {
-    const json = await runInProcess(['doctor', '--json'], db.env());
-    const text = await runInProcess(['doctor'], db.env());
+    const json = await runInProcess(['doctor', '--json'], liveCliEnv(db));
+    const text = await runInProcess(['doctor'], liveCliEnv(db));
     expect(json.stderr).toBe('');
     for (const output of [json.stdout, text.stdout])
       expect(output).not.toContain(SENTINEL_PASSWORD);
@@ -138,20 +139,20 @@ describeLiveDb('doctor against a live server', () => {
   test(
     'the built CLI (bin shim → dist) gives the same verdict and exit code',
     async () => {
-      const live = await runBuilt(['doctor', '--json'], db.env());
+      const live = await runBuilt(['doctor', '--json'], liveCliEnv(db));
       expect(live.code).toBe(0);
       expect((JSON.parse(live.stdout) as DoctorReport).verdict).toBe('live');
       expect(live.stdout + live.stderr).not.toContain(SENTINEL_PASSWORD);
 
       const wrongAck = await runBuilt(
         ['doctor'],
-        db.env({ USER_ENGINE_LIVE_RESET: 'ue_cli_test ' }),
+        liveCliEnv(db, { USER_ENGINE_LIVE_RESET: 'ue_cli_test ' }),
       );
       expect(wrongAck.code).toBe(1);
       expect(wrongAck.stdout).toContain('differs only in surrounding whitespace');
       expect(wrongAck.stdout + wrongAck.stderr).not.toContain(SENTINEL_PASSWORD);
 
-      const usage = await runBuilt(['doctor', '--verbose'], db.env());
+      const usage = await runBuilt(['doctor', '--verbose'], liveCliEnv(db));
       expect(usage.code).toBe(2);
       expect(usage.stderr.trim().split('\n')).toHaveLength(1);
     },
@@ -167,7 +168,7 @@ describeLiveDb('doctor against a live server', () => {
         ignoreStartupParameters: 'extra_float_digits,options',
       });
       try {
-        const env = db.env({ USER_ENGINE_LIVE_DSN: bouncer.dsnFor('ue_cli_test') });
+        const env = liveCliEnv(db, { USER_ENGINE_LIVE_DSN: bouncer.dsnFor('ue_cli_test') });
         const run = await runInProcess(['doctor', '--json'], env);
         const report = JSON.parse(run.stdout) as DoctorReport;
         expect(report.checks.find((check) => check.name === 'pooler')).toEqual({

@@ -8,7 +8,8 @@ import {
   catalogSnapshot,
   crashedRun,
   createTestDatabase,
-  describeLiveDb,
+  liveCliEnv,
+  describeWithDatabase,
   runBuilt,
   runInProcess,
   schemaExists,
@@ -20,12 +21,12 @@ import { fingerprint, plantCanaries } from '../support/canaries';
 
 const LIVE_TIMEOUT_MS = 30_000;
 
-describeLiveDb('gc against a live server', () => {
+describeWithDatabase('gc against a live server', () => {
   let db: TestDatabase;
   let running: StartedRun | undefined;
 
   beforeAll(async () => {
-    db = await createTestDatabase('ue_cli_test_gc');
+    db = await createTestDatabase('test_gc', { prefix: 'ue_cli_' });
     await plantCanaries(db.query);
     // `_` is a LIKE wildcard: a pattern match instead of the ledger would catch this schema.
     await db.query(
@@ -35,11 +36,11 @@ describeLiveDb('gc against a live server', () => {
 
   afterAll(async () => {
     await running?.admin.close();
-    await db?.close();
+    await db?.drop();
   }, LIVE_TIMEOUT_MS);
 
   async function gc(...args: string[]): Promise<{ code: number; report: GcReport }> {
-    const run = await runInProcess(['gc', '--json', ...args], db.env());
+    const run = await runInProcess(['gc', '--json', ...args], liveCliEnv(db));
     expect(run.stderr).toBe('');
     expect(run.stdout).not.toContain(SENTINEL_PASSWORD);
     return { code: run.code, report: JSON.parse(run.stdout) as GcReport };
@@ -110,19 +111,19 @@ describeLiveDb('gc against a live server', () => {
     'the built CLI: text output names the run and its schemas; a second gc has nothing to do',
     async () => {
       const killed = await crashedRun(db.dsn, 1);
-      const dry = await runBuilt(['gc', '--dry-run'], db.env());
+      const dry = await runBuilt(['gc', '--dry-run'], liveCliEnv(db));
       expect(dry.code).toBe(0);
       expect(dry.stdout).toContain('DRY RUN: nothing was dropped');
       expect(dry.stdout).toContain(`run ${killed.runId}`);
       expect(dry.stdout).toContain(`would drop ${killed.schemas[0]}`);
       expect(await schemaExists(db, killed.schemas[0])).toBe(true);
 
-      const wet = await runBuilt(['gc'], db.env());
+      const wet = await runBuilt(['gc'], liveCliEnv(db));
       expect(wet.code).toBe(0);
       expect(wet.stdout).toContain(`dropped ${killed.schemas[0]}`);
       expect(await schemaExists(db, killed.schemas[0])).toBe(false);
 
-      const none = await runBuilt(['gc'], db.env());
+      const none = await runBuilt(['gc'], liveCliEnv(db));
       expect(none.stdout.trim()).toBe(
         `gc: no crashed runs of this role in database "ue_cli_test_gc" (${db.dsn.replace(SENTINEL_PASSWORD, '***')}); nothing to drop`,
       );
@@ -135,7 +136,10 @@ describeLiveDb('gc against a live server', () => {
   test(
     'gc refuses a database that differs from the acknowledgement, before touching anything',
     async () => {
-      const run = await runInProcess(['gc'], db.env({ USER_ENGINE_LIVE_RESET: 'postgres' }));
+      const run = await runInProcess(
+        ['gc'],
+        liveCliEnv(db, { USER_ENGINE_LIVE_RESET: 'postgres' }),
+      );
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(
         /^user-engine-live gc: USER_ENGINE_LIVE_RESET="postgres" does not match/,

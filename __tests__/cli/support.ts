@@ -7,8 +7,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { Client } from 'pg';
-import { ADMIN_DSN, dropDatabase, recreateDatabase } from '../support/admin-db';
+import {
+  ADMIN_DSN,
+  createTestDatabase,
+  describeWithDatabase,
+  type TestDatabase,
+} from '../support/database';
 import { SENTINEL_PASSWORD } from '../support/sentinel';
 import { createConnection } from '../../src/driver/create-connection';
 import type { Connection } from '../../src/driver/port';
@@ -100,44 +104,11 @@ export function runBuilt(
 
 // ---- live database ---------------------------------------------------------------------------
 
-export { ADMIN_DSN };
+export { ADMIN_DSN, createTestDatabase, describeWithDatabase, type TestDatabase };
 
-/** Live CLI tests need a server; without an admin DSN they are skipped. */
-export const describeLiveDb = ADMIN_DSN ? describe : describe.skip;
-
-export interface TestDatabase {
-  name: string;
-  /** DSN of the test database, carrying the sentinel password. */
-  dsn: string;
-  /** The env a live run against it needs. */
-  env(extra?: Env): Env;
-  query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
-  close(): Promise<void>;
-}
-
-/** (Re)creates database `name` and returns a client on it. */
-export async function createTestDatabase(name: string): Promise<TestDatabase> {
-  if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
-  await recreateDatabase(name);
-  const url = new URL(ADMIN_DSN);
-  url.pathname = `/${name}`;
-  const plain = url.toString();
-  url.password = SENTINEL_PASSWORD;
-  const dsn = url.toString();
-  const client = new Client({ connectionString: plain });
-  await client.connect();
-  return {
-    name,
-    dsn,
-    env: (extra = {}) =>
-      cleanEnv({ USER_ENGINE_LIVE_DSN: dsn, USER_ENGINE_LIVE_RESET: name, ...extra }),
-    query: async <Row>(sql: string, params?: unknown[]) =>
-      (await client.query(sql, params)).rows as Row[],
-    close: async () => {
-      await client.end();
-      await dropDatabase(name);
-    },
-  };
+/** The env of a live CLI run against `db`; an `undefined` in `extra` unsets that variable. */
+export function liveCliEnv(db: TestDatabase, extra: Env = {}): Env {
+  return cleanEnv({ ...db.liveEnv(), ...extra });
 }
 
 /** Every schema and relation of the database, to prove nothing was created or dropped. */

@@ -16,7 +16,12 @@ import {
   titles,
   type JestRun,
 } from '../e2e/support/harness';
-import { createE2eDatabase, ADMIN_DSN, type E2eDatabase, type Leftovers } from '../e2e/support/db';
+import {
+  createTestDatabase,
+  ADMIN_DSN,
+  type TestDatabase,
+  type Leftovers,
+} from '../support/database';
 import { runBuilt, cleanEnv, type CliRun } from '../cli/support';
 import { listConformanceSpecs } from '../../src/conformance';
 import { decideTestServer } from '../support/embedded-decision';
@@ -247,7 +252,7 @@ const CAN_RUN: Record<PlannedRun['mode'], boolean> = {
 describe('the fixture provider repos of the docs', () => {
   const plan = planRuns();
   const results = new Map<string, Promise<RunResult>>();
-  const databases = new Map<string, E2eDatabase>();
+  const databases = new Map<string, TestDatabase>();
   let workspace: Workspace;
   let typecheck: Promise<ProcessResult>;
   /** The database of `doctor`, `gc` and the scripts. */
@@ -278,7 +283,7 @@ describe('the fixture provider repos of the docs', () => {
     if (ADMIN_DSN) {
       const repos = new Set(plan.filter((run) => run.mode === 'live').map((run) => run.repo));
       for (const repo of [...repos, 'tools']) {
-        databases.set(repo, await createE2eDatabase(repo, 'ue_docs_'));
+        databases.set(repo, await createTestDatabase(repo, { prefix: 'ue_docs_' }));
       }
     }
     const enqueue = createLanes(2);

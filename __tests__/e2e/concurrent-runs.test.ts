@@ -10,16 +10,16 @@ import {
   startJest,
   SENTINEL_PASSWORD,
 } from './support/harness';
-import { createE2eDatabase, describeWithDatabase, type E2eDatabase } from './support/db';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 
 jest.setTimeout(180_000);
 
 describeWithDatabase('two live runs at once', () => {
-  let db: E2eDatabase;
+  let db: TestDatabase;
 
   beforeAll(async () => {
     assertBuilt();
-    db = await createE2eDatabase('concurrent');
+    db = await createTestDatabase('concurrent', { prefix: 'ue_e2e_' });
     await db.plantCanaries();
   });
   afterAll(async () => {

@@ -13,16 +13,16 @@ import {
   startJest,
   waitForFile,
 } from './support/harness';
-import { createE2eDatabase, describeWithDatabase, type E2eDatabase } from './support/db';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 
 jest.setTimeout(180_000);
 
 describeWithDatabase('recovery after a killed run', () => {
-  let db: E2eDatabase;
+  let db: TestDatabase;
 
   beforeAll(async () => {
     assertBuilt();
-    db = await createE2eDatabase('crash');
+    db = await createTestDatabase('crash', { prefix: 'ue_e2e_' });
     await db.plantCanaries();
   });
   afterAll(async () => {

@@ -18,7 +18,7 @@ import {
   titles,
   type JestRun,
 } from './support/harness';
-import { ADMIN_DSN, createE2eDatabase, type E2eDatabase } from './support/db';
+import { ADMIN_DSN, createTestDatabase, type TestDatabase } from '../support/database';
 
 jest.setTimeout(120_000);
 
@@ -186,10 +186,10 @@ function expectFailedBeforeAnyTest(run: JestRun, row: FailRow): void {
 }
 
 describe('fail-closed rows', () => {
-  let db: E2eDatabase | undefined;
+  let db: TestDatabase | undefined;
   beforeAll(async () => {
     if (ADMIN_DSN) {
-      db = await createE2eDatabase('decision');
+      db = await createTestDatabase('decision', { prefix: 'ue_e2e_' });
       await db.plantCanaries();
     }
   });

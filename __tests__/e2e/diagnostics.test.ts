@@ -13,7 +13,7 @@ import {
   titles,
   type JestRun,
 } from './support/harness';
-import { createE2eDatabase, describeWithDatabase, type E2eDatabase } from './support/db';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 
 jest.setTimeout(120_000);
 
@@ -22,12 +22,12 @@ function occurrences(text: string, needle: string): number {
 }
 
 describeWithDatabase('diagnostics of a failing live test', () => {
-  let db: E2eDatabase;
+  let db: TestDatabase;
   let run: JestRun;
 
   beforeAll(async () => {
     assertBuilt();
-    db = await createE2eDatabase('diag');
+    db = await createTestDatabase('diag', { prefix: 'ue_e2e_' });
     run = await runJest(prepareProject('failing'), { env: db.liveEnv(), timeoutMs: 100_000 });
   });
   afterAll(async () => {

@@ -20,7 +20,7 @@ import {
   type JestRun,
 } from './support/harness';
 import { resolveJestEnvironmentNode } from '../../src/jest/worker/consumer-jest';
-import { createE2eDatabase, describeWithDatabase, type E2eDatabase } from './support/db';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureJest } = require('../../scripts/install-jest.js') as {
@@ -45,13 +45,13 @@ function expectPassed(run: JestRun, suites: number): void {
 }
 
 describeWithDatabase.each(JESTS)('the preset under Jest $major', ({ major, bin }) => {
-  let db: E2eDatabase;
+  let db: TestDatabase;
   let jestBin: string;
 
   beforeAll(async () => {
     assertBuilt();
     jestBin = bin();
-    db = await createE2eDatabase(`jest${major}`, 'ue_ergo_');
+    db = await createTestDatabase(`jest${major}`, { prefix: 'ue_ergo_' });
   });
   afterAll(async () => {
     removeProjects();
@@ -134,10 +134,10 @@ describeWithDatabase.each(JESTS)('the preset under Jest $major', ({ major, bin }
 });
 
 describeWithDatabase('an ES module store factory without Jest ES module mode', () => {
-  let db: E2eDatabase;
+  let db: TestDatabase;
   beforeAll(async () => {
     assertBuilt();
-    db = await createE2eDatabase('esmfactory', 'ue_ergo_');
+    db = await createTestDatabase('esmfactory', { prefix: 'ue_ergo_' });
   });
   afterAll(async () => {
     removeProjects();

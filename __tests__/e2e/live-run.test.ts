@@ -14,7 +14,7 @@ import {
   titles,
   type JestRun,
 } from './support/harness';
-import { createE2eDatabase, describeWithDatabase, type E2eDatabase } from './support/db';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 
 jest.setTimeout(180_000);
 
@@ -64,13 +64,13 @@ function expectCleanPass(run: JestRun): void {
 }
 
 describeWithDatabase('live run of a provider project', () => {
-  let db: E2eDatabase;
+  let db: TestDatabase;
   let project: string;
   let canaries: string;
 
   beforeAll(async () => {
     assertBuilt();
-    db = await createE2eDatabase('live');
+    db = await createTestDatabase('live', { prefix: 'ue_e2e_' });
     await db.plantCanaries();
     canaries = await db.canarySnapshot();
     project = prepareProject('provider');

@@ -15,19 +15,19 @@ import {
   titles,
 } from './support/harness';
 import { listConformanceSpecs } from '../../src/conformance';
-import { createE2eDatabase, describeWithDatabase, type E2eDatabase } from './support/db';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 
 jest.setTimeout(300_000);
 
 const BLOCKS = ['store on the given connection', 'store on its own client', 'single-writer store'];
 
 describeWithDatabase('runStoreConformance(name, factory) in a provider project', () => {
-  let db: E2eDatabase;
+  let db: TestDatabase;
   let project: string;
 
   beforeAll(async () => {
     assertBuilt();
-    db = await createE2eDatabase('oneliner', 'ue_ergo_');
+    db = await createTestDatabase('oneliner', { prefix: 'ue_ergo_' });
     project = prepareProject('oneliner');
   });
   afterAll(async () => {

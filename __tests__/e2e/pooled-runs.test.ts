@@ -12,7 +12,7 @@ import {
   startJest,
   SENTINEL_PASSWORD,
 } from './support/harness';
-import { createE2eDatabase, describeWithDatabase, type E2eDatabase } from './support/db';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 import { pgBouncerBinary, startPgBouncer, type PgBouncer } from '../support/pgbouncer';
 
 jest.setTimeout(240_000);
@@ -20,12 +20,12 @@ jest.setTimeout(240_000);
 const describePooled = pgBouncerBinary() ? describeWithDatabase : describe.skip;
 
 describePooled('two live runs at once through PgBouncer (transaction mode)', () => {
-  let db: E2eDatabase;
+  let db: TestDatabase;
   let bouncer: PgBouncer;
 
   beforeAll(async () => {
     assertBuilt();
-    db = await createE2eDatabase('pooled');
+    db = await createTestDatabase('pooled', { prefix: 'ue_e2e_' });
     await db.plantCanaries();
     bouncer = await startPgBouncer({
       mode: 'transaction',

@@ -13,7 +13,7 @@ import {
   runJest,
   type JestRun,
 } from './support/harness';
-import { createE2eDatabase, describeWithDatabase, type E2eDatabase } from './support/db';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 
 jest.setTimeout(240_000);
 
@@ -40,11 +40,11 @@ function expectRefusedOnce(run: JestRun, text: string): void {
 }
 
 describeWithDatabase('a provider run under least-privilege roles', () => {
-  let db: E2eDatabase;
+  let db: TestDatabase;
 
   beforeAll(async () => {
     assertBuilt();
-    db = await createE2eDatabase('roles');
+    db = await createTestDatabase('roles', { prefix: 'ue_e2e_' });
     await db.plantCanaries();
     for (const role of ROLES) {
       await db.query(`DROP ROLE IF EXISTS ${role}`);

@@ -15,19 +15,19 @@ import {
   titles,
   type JestRun,
 } from './support/harness';
-import { createE2eDatabase, describeWithDatabase, type E2eDatabase } from './support/db';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 
 jest.setTimeout(180_000);
 
 type Config = 'preset' | 'override' | 'no-preset';
 
 describeWithDatabase('USER_ENGINE_LIVE_REQUIRED: no false green', () => {
-  let db: E2eDatabase;
+  let db: TestDatabase;
   let project: string;
 
   beforeAll(async () => {
     assertBuilt();
-    db = await createE2eDatabase('required', 'ue_ergo_');
+    db = await createTestDatabase('required', { prefix: 'ue_ergo_' });
     project = prepareProject('required');
   });
   afterAll(async () => {

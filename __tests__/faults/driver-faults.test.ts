@@ -20,13 +20,14 @@ import {
   rejectionOf,
   settleWithin,
 } from './support/bounds';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 import {
-  createFaultsDatabase,
-  describeWithDatabase,
+  closedPort,
+  startFaultProxy,
+  type FaultProxy,
+  type ProxyMode,
   upstreamOf,
-  type FaultsDatabase,
-} from './support/db';
-import { closedPort, startFaultProxy, type FaultProxy, type ProxyMode } from './support/proxy';
+} from './support/proxy';
 
 jest.setTimeout(30_000);
 
@@ -51,12 +52,12 @@ const CONNECT_FAULTS: ConnectFault[] = [
 ];
 
 describeWithDatabase('the driver port under faults', () => {
-  let db: FaultsDatabase;
+  let db: TestDatabase;
   let proxy: FaultProxy;
   const opened: Connection[] = [];
 
   beforeAll(async () => {
-    db = await createFaultsDatabase('driver');
+    db = await createTestDatabase('driver', { prefix: 'ue_faults_' });
     proxy = await startFaultProxy(upstreamOf(db.dsn));
   });
 

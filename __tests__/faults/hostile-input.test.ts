@@ -16,7 +16,7 @@ import type { User, UserEngineStore } from '../../src/store/contract';
 import { isUserEngineError, InvalidInputError } from '../../src/store/errors';
 import { InMemoryUserEngineStore } from '../../src/store/memory/in-memory-store';
 import { PostgresUserEngineStore } from '../../src/store/postgres/postgres-store';
-import { createFaultsDatabase, describeWithDatabase, type FaultsDatabase } from './support/db';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 
 jest.setTimeout(120_000);
 
@@ -312,10 +312,10 @@ async function withExtras(
 }
 
 describeWithDatabase('hostile input, in-memory vs Postgres', () => {
-  let db: FaultsDatabase;
+  let db: TestDatabase;
 
   beforeAll(async () => {
-    db = await createFaultsDatabase('input');
+    db = await createTestDatabase('input', { prefix: 'ue_faults_' });
   });
   afterAll(async () => {
     await db?.drop();

@@ -20,7 +20,7 @@ import {
   rejectionOf,
   settleWithin,
 } from './support/bounds';
-import { createFaultsDatabase, describeWithDatabase, type FaultsDatabase } from './support/db';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 
 jest.setTimeout(30_000);
 
@@ -30,12 +30,12 @@ const RUNS = '"user_engine_live"."runs"';
 const SCHEMAS = '"user_engine_live"."schemas"';
 
 describeWithDatabase('lock contention during bootstrap, teardown and reset', () => {
-  let db: FaultsDatabase;
+  let db: TestDatabase;
   const connections: Connection[] = [];
   const holders: Client[] = [];
 
   beforeAll(async () => {
-    db = await createFaultsDatabase('locks');
+    db = await createTestDatabase('locks', { prefix: 'ue_faults_' });
   });
   afterEach(async () => {
     await Promise.all(holders.splice(0).map((h) => h.end().catch(() => undefined)));

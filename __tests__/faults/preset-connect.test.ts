@@ -15,14 +15,15 @@ import {
   type JestRun,
 } from '../e2e/support/harness';
 import { printMeasurements, record } from './support/bounds';
-import {
-  createFaultsDatabase,
-  describeWithDatabase,
-  upstreamOf,
-  type FaultsDatabase,
-} from './support/db';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 import { QUICK_TEST, bodiesRun, faultsProject } from './support/project';
-import { closedPort, startFaultProxy, type FaultProxy, type ProxyMode } from './support/proxy';
+import {
+  closedPort,
+  startFaultProxy,
+  type FaultProxy,
+  type ProxyMode,
+  upstreamOf,
+} from './support/proxy';
 
 jest.setTimeout(120_000);
 
@@ -38,7 +39,7 @@ const FAULTS: Fault[] = ['closed port', 'refuse', 'stall', 'stall-after-startup'
 const DRIVERS = ['pg', 'postgres'] as const;
 
 describeWithDatabase('a live run whose server cannot be had', () => {
-  let db: FaultsDatabase;
+  let db: TestDatabase;
   let proxy: FaultProxy;
   let project: string;
   let canaries: string;
@@ -47,7 +48,7 @@ describeWithDatabase('a live run whose server cannot be had', () => {
 
   beforeAll(async () => {
     assertBuilt();
-    db = await createFaultsDatabase('preset_connect');
+    db = await createTestDatabase('preset_connect', { prefix: 'ue_faults_' });
     await db.plantCanaries();
     canaries = await db.canarySnapshot();
     proxy = await startFaultProxy(upstreamOf(db.dsn));
@@ -60,7 +61,7 @@ describeWithDatabase('a live run whose server cannot be had', () => {
     const runs: number[] = [];
     for (const driver of DRIVERS) {
       const run = await runJest(project, {
-        env: db.liveEnv(proxy.dsnVia(db.dsn), { USER_ENGINE_LIVE_DRIVER: driver }),
+        env: db.liveEnv({ USER_ENGINE_LIVE_DRIVER: driver }, proxy.dsnVia(db.dsn)),
       });
       if (run.code !== 0) throw new Error(`baseline run failed: ${describeRun(run)}`);
       runs.push(run.durationMs);
@@ -129,7 +130,7 @@ describeWithDatabase('a live run whose server cannot be had', () => {
         const bound = baselineMs + CONNECT_TIMEOUT_MS + GRACE_MS + JITTER_MS;
         const log = path.join(project, `bodies-${driver}-${fault.replace(/\W/g, '-')}.log`);
         const run = await runOrKilled(
-          db.liveEnv(dsn, { USER_ENGINE_LIVE_DRIVER: driver, FAULTS_BODY_LOG: log }),
+          db.liveEnv({ USER_ENGINE_LIVE_DRIVER: driver, FAULTS_BODY_LOG: log }, dsn),
           bound + 4000,
         );
         record(
@@ -158,7 +159,7 @@ describeWithDatabase('a live run whose server cannot be had', () => {
       const { rows } = await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       const bound = baselineMs + PRESET_LOCK_TIMEOUT_MS + GRACE_MS + JITTER_MS;
       const log = path.join(project, 'bodies-ledger-lock.log');
-      const run = await runOrKilled(db.liveEnv(db.dsn, { FAULTS_BODY_LOG: log }), bound + 4000);
+      const run = await runOrKilled(db.liveEnv({ FAULTS_BODY_LOG: log }), bound + 4000);
       record(
         `ledger locked by another run: ${typeof run === 'string' ? run : `exit ${run.code} after ${run.durationMs} ms`} (bound ${bound} ms)`,
       );

@@ -15,7 +15,7 @@ import {
   startJest,
   waitForFile,
 } from '../e2e/support/harness';
-import { createFaultsDatabase, describeWithDatabase, type FaultsDatabase } from './support/db';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 import { PARKING_TEST, QUICK_TEST, faultsProject } from './support/project';
 import { runIdOf } from '../support/run-schemas';
 
@@ -47,12 +47,12 @@ describeLive('lease (live)', (live) => {
 `;
 
 describeWithDatabase('run liveness by lease (preset)', () => {
-  let db: FaultsDatabase;
+  let db: TestDatabase;
   let canaries: string;
 
   beforeAll(async () => {
     assertBuilt();
-    db = await createFaultsDatabase('lease');
+    db = await createTestDatabase('lease', { prefix: 'ue_faults_' });
     await db.plantCanaries();
     canaries = await db.canarySnapshot();
   });
@@ -73,7 +73,7 @@ describeWithDatabase('run liveness by lease (preset)', () => {
     const marker = path.join(dir, 'parked.marker');
     const release = path.join(dir, 'release.marker');
     const first = startJest(dir, {
-      env: db.liveEnv(db.dsn, { FAULTS_PARK_MARKER: marker, FAULTS_RELEASE: release }),
+      env: db.liveEnv({ FAULTS_PARK_MARKER: marker, FAULTS_RELEASE: release }),
       timeoutMs: 150_000,
     });
     await waitForFile(marker, 60_000);
@@ -117,7 +117,7 @@ describeWithDatabase('run liveness by lease (preset)', () => {
     const dir = project({ 'a-park.test.js': PARKING_TEST, 'b-quick.test.js': QUICK_TEST });
     const marker = path.join(dir, 'parked.marker');
     const started = startJest(dir, {
-      env: db.liveEnv(db.dsn, { FAULTS_PARK_MARKER: marker, FAULTS_PARK_SECONDS: '2' }),
+      env: db.liveEnv({ FAULTS_PARK_MARKER: marker, FAULTS_PARK_SECONDS: '2' }),
       args: ['--maxWorkers=1'],
       timeoutMs: 120_000,
     });

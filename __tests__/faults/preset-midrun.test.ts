@@ -18,14 +18,9 @@ import {
   type StartedJest,
 } from '../e2e/support/harness';
 import { printMeasurements, record } from './support/bounds';
-import {
-  createFaultsDatabase,
-  describeWithDatabase,
-  upstreamOf,
-  type FaultsDatabase,
-} from './support/db';
+import { createTestDatabase, describeWithDatabase, type TestDatabase } from '../support/database';
 import { PARKING_TEST, QUICK_TEST, faultsProject } from './support/project';
-import { startFaultProxy, type FaultProxy } from './support/proxy';
+import { startFaultProxy, type FaultProxy, upstreamOf } from './support/proxy';
 
 jest.setTimeout(120_000);
 
@@ -78,13 +73,13 @@ function reported(run: JestRun, title: string): { status: string; ms: number | u
 }
 
 describeWithDatabase('faults in the middle of a live run', () => {
-  let db: FaultsDatabase;
+  let db: TestDatabase;
   let proxy: FaultProxy;
   let canaries: string;
 
   beforeAll(async () => {
     assertBuilt();
-    db = await createFaultsDatabase('midrun');
+    db = await createTestDatabase('midrun', { prefix: 'ue_faults_' });
     await db.plantCanaries();
     canaries = await db.canarySnapshot();
     proxy = await startFaultProxy(upstreamOf(db.dsn));
@@ -116,11 +111,14 @@ describeWithDatabase('faults in the middle of a live run', () => {
   async function startParked(project: string, env: Record<string, string>): Promise<StartedJest> {
     const marker = path.join(project, 'parked.marker');
     const started = startJest(project, {
-      env: db.liveEnv(proxy.dsnVia(db.dsn), {
-        FAULTS_PARK_MARKER: marker,
-        FAULTS_PARK_SECONDS: PARK_SECONDS,
-        ...env,
-      }),
+      env: db.liveEnv(
+        {
+          FAULTS_PARK_MARKER: marker,
+          FAULTS_PARK_SECONDS: PARK_SECONDS,
+          ...env,
+        },
+        proxy.dsnVia(db.dsn),
+      ),
       timeoutMs: 60_000,
     });
     let exited: JestRun | Error | undefined;
@@ -219,7 +217,7 @@ describeWithDatabase('faults in the middle of a live run', () => {
     });
     const marker = path.join(project, 'parked.marker');
     const started = startJest(project, {
-      env: db.liveEnv(db.dsn, { FAULTS_PARK_MARKER: marker, FAULTS_PARK_SECONDS: PARK_SECONDS }),
+      env: db.liveEnv({ FAULTS_PARK_MARKER: marker, FAULTS_PARK_SECONDS: PARK_SECONDS }),
       args: ['--maxWorkers=2'],
       timeoutMs: 60_000,
     });

@@ -9,11 +9,11 @@ import * as path from 'path';
 import { assertBuilt, describeRun, removeProjects, startJest } from '../e2e/support/harness';
 import { printMeasurements, record } from './support/bounds';
 import {
-  createFaultsDatabase,
+  createTestDatabase,
   describeWithDatabase,
-  type FaultsDatabase,
+  type TestDatabase,
   type Leftovers,
-} from './support/db';
+} from '../support/database';
 import { QUICK_TEST, faultsProject } from './support/project';
 
 jest.setTimeout(120_000);
@@ -36,11 +36,11 @@ describeLive('watched (live)', (live) => {
 `;
 
 describeWithDatabase('watch mode', () => {
-  let db: FaultsDatabase;
+  let db: TestDatabase;
 
   beforeAll(async () => {
     assertBuilt();
-    db = await createFaultsDatabase('watch');
+    db = await createTestDatabase('watch', { prefix: 'ue_faults_' });
   });
   afterAll(async () => {
     printMeasurements('preset: watch mode');
@@ -56,7 +56,7 @@ describeWithDatabase('watch mode', () => {
     });
     const runLog = path.join(project, 'runs.log');
     const started = startJest(project, {
-      env: db.liveEnv(db.dsn, { FAULTS_RUN_LOG: runLog }),
+      env: db.liveEnv({ FAULTS_RUN_LOG: runLog }),
       args: ['--watchAll', '--watchman=false', '--maxWorkers=2'],
       timeoutMs: 100_000,
     });

@@ -26,8 +26,6 @@ import { leaseStatus } from '../../src/live/lease';
 import { resetWorkerSchema } from '../../src/live/reset';
 import {
   DRIVERS,
-  canaryFingerprint,
-  createCanaries,
   describeLive,
   gate,
   opener,
@@ -36,6 +34,7 @@ import {
   schemaExists,
   until,
 } from './support';
+import { baitFingerprint, plantBaitTables, rowsOf } from '../support/canaries';
 
 const HOST = hostname();
 /** Long enough that no test here outlives it without a heartbeat. */
@@ -53,8 +52,8 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
     dsn = await privateDatabase('ue_live_bootstrap_test');
     conns = opener(dsn);
     probe = await opener(dsn).open({ max: 2, applicationName: 'ue-bootstrap-test-probe' });
-    await createCanaries(probe);
-    canariesBefore = await canaryFingerprint(probe);
+    await plantBaitTables(rowsOf(probe));
+    canariesBefore = await baitFingerprint(rowsOf(probe));
   });
 
   afterEach(async () => {
@@ -173,7 +172,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
       expect(await schemaExists(probe, `user_engine_live_${runId}_2`)).toBe(false);
       expect(await ledgerRows(runId)).toEqual([]);
       expect(await runRow(runId)).toBeUndefined();
-      expect(await canaryFingerprint(probe)).toEqual(canariesBefore);
+      expect(await baitFingerprint(rowsOf(probe))).toEqual(canariesBefore);
     });
   });
 
@@ -242,7 +241,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
     expect(await schemaExists(probe, liveSchema)).toBe(true);
     expect(await ledgerRows(liveId)).toHaveLength(1);
     expect(await rowCount(probe, unlisted, 't')).toBe(1);
-    expect(await canaryFingerprint(probe)).toEqual(canariesBefore);
+    expect(await baitFingerprint(rowsOf(probe))).toEqual(canariesBefore);
 
     await probe.query(`DROP SCHEMA ${quoteIdent(unlisted)} CASCADE`);
     await joinRun(probe, { runId: liveId }).close();
@@ -319,7 +318,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
       `CREATE TABLE ${qualifiedName(liveSchema, 'user_engine_migrations')} (v int)`,
     );
     const crashed = await crashedRun(1);
-    const before = await canaryFingerprint(probe);
+    const before = await baitFingerprint(rowsOf(probe));
 
     const plan = await probe.transaction(async (tx) => {
       await tx.query('SET TRANSACTION READ ONLY');
@@ -371,7 +370,7 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
 
     expect(await schemaExists(probe, crashed.schemas[0])).toBe(true);
     expect(await ledgerRows(crashed.runId)).toHaveLength(1);
-    expect(await canaryFingerprint(probe)).toEqual(before);
+    expect(await baitFingerprint(rowsOf(probe))).toEqual(before);
     await joinRun(probe, { runId: liveId }).close();
     await collectCrashedRuns(probe, { graceMs: 0 });
     expect(await schemaExists(probe, crashed.schemas[0])).toBe(false);
@@ -608,6 +607,6 @@ describeLive('live run bootstrap (real PostgreSQL)', () => {
   });
 
   it('canaries are byte-identical after everything above', async () => {
-    expect(await canaryFingerprint(probe)).toEqual(canariesBefore);
+    expect(await baitFingerprint(rowsOf(probe))).toEqual(canariesBefore);
   });
 });

@@ -22,6 +22,7 @@ import { RUNS, SCHEMAS } from '../../src/live/ledger';
 import { runPreflight } from '../../src/live/preflight';
 import { resetWorkerSchema } from '../../src/live/reset';
 import { ADMIN_DSN, describeLive, opener, schemaExists } from './support';
+import { fingerprint, plantCanaries, rowsOf } from '../support/canaries';
 
 const DB = 'ue_live_provider_test';
 const ROLES = {
@@ -40,24 +41,6 @@ function dsnFor(database: string, user = 'postgres'): string {
   url.password = '';
   url.pathname = `/${database}`;
   return url.toString();
-}
-
-/** Provider objects next to ours; md5 of rows and column definitions. */
-const CANARY_SQL = `
-  CREATE TABLE IF NOT EXISTS public.user_engine_users (id int PRIMARY KEY, email text);
-  INSERT INTO public.user_engine_users VALUES (1, 'provider@example.org') ON CONFLICT DO NOTHING;
-  CREATE TABLE IF NOT EXISTS public.user_engine_live_ledger (schema_name text, note text);
-  INSERT INTO public.user_engine_live_ledger SELECT 'not ours', 'x' WHERE NOT EXISTS (SELECT 1 FROM public.user_engine_live_ledger);`;
-
-async function canaries(q: Connection): Promise<string> {
-  const { rows } = await q.query<{ fp: string }>(
-    `SELECT string_agg(t, ' ' ORDER BY t) AS fp FROM (
-       SELECT 'users:' || md5(coalesce(string_agg(u::text, '|' ORDER BY u::text), '')) AS t FROM public.user_engine_users u
-       UNION ALL SELECT 'ledger:' || md5(coalesce(string_agg(l::text, '|' ORDER BY l::text), '')) FROM public.user_engine_live_ledger l
-       UNION ALL SELECT 'cols:' || md5(string_agg(attrelid::regclass || '.' || attname || ':' || format_type(atttypid, atttypmod), ',' ORDER BY attrelid, attnum))
-         FROM pg_attribute WHERE attrelid IN ('public.user_engine_users'::regclass, 'public.user_engine_live_ledger'::regclass) AND attnum > 0) s`,
-  );
-  return rows[0].fp;
 }
 
 /** What a refused run must not have left: no ledger row, no run schema, nothing new in public. */
@@ -115,7 +98,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
       return o.open({ max: 2 });
     };
     const admin = await as('postgres');
-    await admin.query(CANARY_SQL);
+    await plantCanaries(rowsOf(admin));
   });
 
   afterAll(async () => {
@@ -130,7 +113,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
 
   it('a role without CREATE on the database is refused once, before any write, with the GRANT', async () => {
     const admin = await as('postgres');
-    const before = await canaries(admin);
+    const before = await fingerprint(rowsOf(admin));
     const conn = await as(ROLES.noCreate);
     const runId = newRunId();
     await expectRefusal(
@@ -147,7 +130,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
     expect(
       (await admin.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'user_engine_live'`)).rows,
     ).toEqual([]);
-    expect(await canaries(admin)).toBe(before);
+    expect(await fingerprint(rowsOf(admin))).toBe(before);
   });
 
   it('a read-only role is refused before any write, naming the setting and the fix', async () => {
@@ -163,7 +146,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
 
   it('a CONNECT+CREATE role runs the whole life cycle; its ledger lives in user_engine_live, nothing in public', async () => {
     const admin = await as('postgres');
-    const before = await canaries(admin);
+    const before = await fingerprint(rowsOf(admin));
     const conn = await as(ROLES.a);
     const runId = newRunId();
     const begun = await openRun(conn, { runId, leaseMs: LONG_LEASE });
@@ -181,14 +164,12 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
       { nspname: schema, owner: ROLES.a },
     ]);
     expect((await joinRun(conn, { runId }).close()).dropped).toEqual([schema]);
-    expect(await canaries(admin)).toBe(before);
+    expect(await fingerprint(rowsOf(admin))).toBe(before);
     const { rows: publicTables } = await admin.query(
       `SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' ORDER BY 1`,
     );
-    expect(publicTables.map((r) => r.relname)).toEqual([
-      'user_engine_live_ledger',
-      'user_engine_users',
-    ]);
+    // Only the provider's canary tables (../support/canaries): the run put nothing in public.
+    expect(publicTables.map((r) => r.relname)).toEqual(['user_engine_outbox', 'user_engine_users']);
   });
 
   it('two roles share the ledger: a crashed run of the other role is skipped with a notice, its rows are out of reach', async () => {
@@ -331,14 +312,14 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
     beforeAll(async () => {
       await su.query(`CREATE DATABASE ${FOREIGN}`);
       admin = await as('postgres', FOREIGN);
-      await admin.query(CANARY_SQL);
+      await plantCanaries(rowsOf(admin));
     });
 
     it('a schema named user_engine_live without the marker: refused before any write, gc deletes nothing', async () => {
       await admin.query(`CREATE SCHEMA user_engine_live`);
       await admin.query(`CREATE TABLE user_engine_live.runs (run_id text, note text)`);
       await admin.query(`INSERT INTO user_engine_live.runs VALUES ('abcdefghij', 'provider data')`);
-      const before = await canaries(admin);
+      const before = await fingerprint(rowsOf(admin));
       const runId = newRunId();
       await expectRefusal(
         openRun(admin, { runId }),
@@ -366,7 +347,7 @@ describeLive('provider databases (real PostgreSQL, real roles)', () => {
         ).rows,
       ).toEqual([{ relname: 'runs' }]);
       await nothingWritten(admin, runId);
-      expect(await canaries(admin)).toBe(before);
+      expect(await fingerprint(rowsOf(admin))).toBe(before);
       const report = await admin.transaction((tx) => runPreflight(tx));
       expect(report.checks.find((c) => c.name === 'ledger')).toMatchObject({
         status: 'fail',

@@ -17,16 +17,8 @@ import {
   resetStatement,
   resetWorkerSchema,
 } from '../../src/live/reset';
-import {
-  DRIVERS,
-  canaryFingerprint,
-  createCanaries,
-  describeLive,
-  gate,
-  opener,
-  privateDatabase,
-  rowCount,
-} from './support';
+import { DRIVERS, describeLive, gate, opener, privateDatabase, rowCount } from './support';
+import { baitFingerprint, plantBaitTables, rowsOf } from '../support/canaries';
 
 describe('resetWorkerSchema refuses what is not a run schema (no database needed)', () => {
   const noDatabase = {
@@ -155,7 +147,7 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
     await probe.query(
       `CREATE TABLE ${qualifiedName(schema, 'user_engine_audit')} AS SELECT g AS id FROM generate_series(1, 5) g`,
     );
-    await createCanaries(probe);
+    await plantBaitTables(rowsOf(probe));
   });
 
   afterAll(async () => {
@@ -182,7 +174,7 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
     it('a few rows: emptied by DELETE (tables keep their files); nothing else touched', async () => {
       await fill(schema, 10);
       await fill(neighbour, 10);
-      const canaries = await canaryFingerprint(probe);
+      const canaries = await baitFingerprint(rowsOf(probe));
       const files = await filenodes(schema);
       await resetWorkerSchema(conn, schema);
       expect(sent).toHaveLength(1); // one round trip
@@ -190,7 +182,7 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
       expect(await filenodes(schema)).toEqual(files);
       expect(await counts(neighbour)).toEqual([10, 10, 10]);
       expect(await rowCount(probe, schema, 'user_engine_audit')).toBe(5);
-      expect(await canaryFingerprint(probe)).toEqual(canaries);
+      expect(await baitFingerprint(rowsOf(probe))).toEqual(canaries);
       // Idempotent on empty tables.
       await resetWorkerSchema(conn, schema);
       expect(await counts(schema)).toEqual([0, 0, 0]);
@@ -200,7 +192,7 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
     it('many rows: emptied by TRUNCATE; nothing else touched', async () => {
       await fill(schema, 3000);
       await fill(neighbour, 7);
-      const canaries = await canaryFingerprint(probe);
+      const canaries = await baitFingerprint(rowsOf(probe));
       const files = await filenodes(schema);
       await resetWorkerSchema(conn, schema);
       expect(sent).toHaveLength(1); // the reset function counts, then TRUNCATEs
@@ -209,7 +201,7 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
       after.forEach((f, i) => expect(f).not.toBe(files[i]));
       expect(await counts(neighbour)).toEqual([7, 7, 7]);
       expect(await rowCount(probe, schema, 'user_engine_audit')).toBe(5);
-      expect(await canaryFingerprint(probe)).toEqual(canaries);
+      expect(await baitFingerprint(rowsOf(probe))).toEqual(canaries);
       await resetWorkerSchema(conn, neighbour);
     });
   });
@@ -348,12 +340,12 @@ describeLive('resetWorkerSchema (real PostgreSQL)', () => {
     await resetWorkerSchema(probe, neighbour);
     await fill(schema, 4);
     await fill(neighbour, 4);
-    const canaries = await canaryFingerprint(probe);
+    const canaries = await baitFingerprint(rowsOf(probe));
     await resetWorkerSchema(probe, neighbour);
     expect(await counts(neighbour)).toEqual([0, 0, 0]);
     expect(await counts(schema)).toEqual([4, 4, 4]);
     expect(await rowCount(probe, schema, 'user_engine_audit')).toBe(5);
-    expect(await canaryFingerprint(probe)).toEqual(canaries);
+    expect(await baitFingerprint(rowsOf(probe))).toEqual(canaries);
     await resetWorkerSchema(probe, schema);
   });
 

@@ -28,11 +28,20 @@ export async function withAdmin<T>(
   }
 }
 
-/** Drops database `name` (ending its sessions) and creates it empty. */
-export async function recreateDatabase(name: string): Promise<void> {
+/**
+ * Drops database `name` (ending its sessions) and creates it empty; with `encoding`, one that is
+ * not the cluster's default (C collation, from template0).
+ */
+export async function recreateDatabase(
+  name: string,
+  { encoding }: { encoding?: 'LATIN1' } = {},
+): Promise<void> {
+  const withEncoding = encoding
+    ? ` ENCODING '${encoding}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`
+    : '';
   await withAdmin(async (admin) => {
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${name}"`);
+    await admin.query(`CREATE DATABASE "${name}"${withEncoding}`);
   });
 }
 

@@ -3,8 +3,12 @@
  * byte-identical. Tables named like the store's in `public` (with rows), a schema that only looks
  * like a run schema, an unrelated schema, and a view. `fingerprint` hashes their rows and their
  * definitions, so any write, ALTER, DROP or CASCADE into them changes it.
+ *
+ * The bait tables at the end are the other kind: planted idempotently in the long-lived private
+ * databases of the src/live suites, with names chosen to bait an ownership mistake.
  */
 import { createHash } from 'crypto';
+import type { QueryParam, Queryable } from '../../src/driver/port';
 
 /** Any way of running SQL on the database (a pg Client, an E2eDatabase, a TLS server, …). */
 export type Query = <Row = Record<string, unknown>>(
@@ -83,3 +87,52 @@ export async function fingerprint(query: Query): Promise<string> {
 }
 
 const md5Of = (text: string) => createHash('md5').update(text).digest('hex');
+
+/** A `Query` over a connection of the driver port. */
+export function rowsOf(connection: Queryable): Query {
+  return async <Row>(sql: string, params?: unknown[]) =>
+    (await connection.query<Row>(sql, params as QueryParam[] | undefined)).rows;
+}
+
+/** Bait tables: objects a provider owns that no live operation may touch. */
+export const BAIT_TABLES: readonly [schema: string, table: string][] = [
+  ['public', 'user_engine_users'],
+  ['public', 'user_engine_audit'],
+  ['user_engine_live_x', 'user_engine_users'],
+  ['user_engineXlive_abc', 'user_engine_users'],
+  // Named exactly like a run schema, but never listed in the ledger.
+  ['user_engine_live_zzzzzzzzzz_1', 'user_engine_users'],
+];
+
+const baitName = ([schema, table]: readonly [string, string]) =>
+  `"${schema.replace(/"/g, '""')}"."${table.replace(/"/g, '""')}"`;
+
+/** Creates the bait tables with 25 rows each; idempotent, for databases that outlive a run. */
+export async function plantBaitTables(query: Query): Promise<void> {
+  for (const bait of BAIT_TABLES) {
+    await query(`CREATE SCHEMA IF NOT EXISTS "${bait[0].replace(/"/g, '""')}"`);
+    await query(`CREATE TABLE IF NOT EXISTS ${baitName(bait)} (id int PRIMARY KEY, note text)`);
+    await query(
+      `INSERT INTO ${baitName(bait)} SELECT g, 'canary ' || g FROM generate_series(1, 25) g
+       ON CONFLICT (id) DO NOTHING`,
+    );
+  }
+}
+
+/** md5 of every bait table's rows and columns, plus its relfilenode (TRUNCATE changes it). */
+export async function baitFingerprint(query: Query): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const bait of BAIT_TABLES) {
+    const name = baitName(bait);
+    const [row] = await query<{ data: string; columns: string; filenode: string }>(
+      `SELECT
+         (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM ${name} t) AS data,
+         (SELECT md5(string_agg(attname || ':' || format_type(atttypid, atttypmod), ',' ORDER BY attnum))
+            FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped) AS columns,
+         (SELECT relfilenode::text FROM pg_class WHERE oid = to_regclass($1)) AS filenode`,
+      [name],
+    );
+    out[name] = `${row.data}/${row.columns}/${row.filenode}`;
+  }
+  return out;
+}

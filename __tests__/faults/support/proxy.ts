@@ -184,3 +184,9 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/** Where a DSN points: the proxy forwards there. */
+export function upstreamOf(dsn: string): { host: string; port: number } {
+  const url = new URL(dsn);
+  return { host: url.hostname || '127.0.0.1', port: Number(url.port || 5432) };
+}

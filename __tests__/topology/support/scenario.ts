@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { runBuilt, type CliRun } from '../../cli/support';
-import { createE2eDatabase, type E2eDatabase } from '../../e2e/support/db';
+import { createTestDatabase, type TestDatabase } from '../../support/database';
 import {
   cleanEnv,
   describeRun,
@@ -28,7 +28,7 @@ export { assertBuilt, describeRun, removeProjects } from '../../e2e/support/harn
 export type Driver = 'pg' | 'postgres';
 export const DRIVERS: readonly Driver[] = ['pg', 'postgres'];
 
-export interface ScenarioDb extends E2eDatabase {
+export interface ScenarioDb extends TestDatabase {
   /** The canary fingerprint taken right after planting. */
   readonly canaries: string;
   /** Everything a run of the preset could have created: must be [] after a refusal. */
@@ -37,7 +37,7 @@ export interface ScenarioDb extends E2eDatabase {
 
 /** A fresh `ue_topo_<suffix>` with canaries planted and fingerprinted. */
 export async function scenarioDb(suffix: string, encoding?: 'LATIN1'): Promise<ScenarioDb> {
-  const db = await createE2eDatabase(suffix, 'ue_topo_', encoding);
+  const db = await createTestDatabase(suffix, { prefix: 'ue_topo_', encoding });
   await db.plantCanaries();
   const canaries = await db.canarySnapshot();
   return Object.assign(db, {

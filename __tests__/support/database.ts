@@ -1,24 +1,19 @@
 /**
- * One database per faults test file (`ue_faults_<name>`), made through the admin DSN from
- * USER_ENGINE_LIVE_DSN and dropped afterwards. DSNs handed to drivers and child runs carry the
- * sentinel password, so any output can be checked for it.
+ * One database per test file (`<prefix><name>`), created through the admin DSN from
+ * USER_ENGINE_LIVE_DSN and dropped afterwards. The DSN handed to drivers and child runs carries the
+ * sentinel password, so any output can be checked for it. Used by the e2e, faults, topology and
+ * docs suites.
  */
 import { Client } from 'pg';
-import { fingerprint, plantCanaries } from '../../support/canaries';
-import { ADMIN_DSN, dropDatabase, recreateDatabase } from '../../support/admin-db';
-import { SENTINEL_PASSWORD } from '../../support/sentinel';
-import { RUN_SCHEMA } from '../../support/run-schemas';
+import { fingerprint, plantCanaries } from './canaries';
+import { ADMIN_DSN, dropDatabase, recreateDatabase } from './admin-db';
+import { SENTINEL_PASSWORD } from './sentinel';
+import { RUN_SCHEMA } from './run-schemas';
 
 export { ADMIN_DSN };
 
-/** Fault tests need a server; without USER_ENGINE_LIVE_DSN they are skipped. */
+/** Suites that need a server of their own: without USER_ENGINE_LIVE_DSN they are skipped. */
 export const describeWithDatabase = ADMIN_DSN ? describe : describe.skip;
-
-/** Where the admin DSN points: the proxy forwards there. */
-export function upstreamOf(dsn: string): { host: string; port: number } {
-  const url = new URL(dsn);
-  return { host: url.hostname || '127.0.0.1', port: Number(url.port || 5432) };
-}
 
 export interface Leftovers {
   runSchemas: string[];
@@ -27,32 +22,51 @@ export interface Leftovers {
   backends: number;
 }
 
-export interface FaultsDatabase {
+export interface TestDatabaseOptions {
+  /** Keeps suites apart on a shared server: `ue_e2e_`, `ue_faults_`, `ue_topo_`, … */
+  prefix: string;
+  /** A database that is not the cluster's default (C collation, from template0). */
+  encoding?: 'LATIN1';
+}
+
+export interface TestDatabase {
   readonly name: string;
   /** postgres://postgres:<sentinel>@<admin host:port>/<name> */
   readonly dsn: string;
-  /** Env of a live child run against `dsn` (or the same database through a proxy). */
-  liveEnv(dsn?: string, extra?: Record<string, string>): Record<string, string>;
+  /** Env of a live child run against `dsn` (or `target`: the same database through a proxy). */
+  liveEnv(extra?: Record<string, string>, target?: string): Record<string, string>;
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
   plantCanaries(): Promise<void>;
-  /** md5 of every canary table's rows, one line per table. */
+  /** One line per canary relation: rows and definition (./canaries). */
   canarySnapshot(): Promise<string>;
-  /** What runs left behind; backends are given `settleMs` to end (they exit after the socket). */
+  /** Every table and schema that exists, to prove a failed run wrote nothing. */
+  catalogSnapshot(): Promise<string>;
+  /**
+   * Schemas, ledger rows and backends a run left behind. A backend ends a moment after its
+   * client's socket closes (longer on a loaded machine), so they get up to `settleMs` to go.
+   */
   leftovers(settleMs?: number): Promise<Leftovers>;
   drop(): Promise<void>;
 }
 
-export async function createFaultsDatabase(suffix: string): Promise<FaultsDatabase> {
+const DEFAULT_SETTLE_MS = 10_000;
+
+export async function createTestDatabase(
+  suffix: string,
+  { prefix, encoding }: TestDatabaseOptions,
+): Promise<TestDatabase> {
   if (!ADMIN_DSN) throw new Error('USER_ENGINE_LIVE_DSN is not set');
   if (!/^[a-z0-9_]+$/.test(suffix)) throw new Error(`bad database suffix ${suffix}`);
-  const name = `ue_faults_${suffix}`;
-  await recreateDatabase(name);
+  if (!/^[a-z0-9_]+$/.test(prefix)) throw new Error(`bad database prefix ${prefix}`);
+  const name = `${prefix}${suffix}`;
+  await recreateDatabase(name, { encoding });
   const url = new URL(ADMIN_DSN);
   url.password = SENTINEL_PASSWORD;
   url.pathname = `/${name}`;
   const dsn = url.toString();
-  const check = new Client({ connectionString: dsn, application_name: 'ue-faults-check' });
+  const check = new Client({ connectionString: dsn, application_name: 'ue-test-check' });
   await check.connect();
+
   const query = async <Row>(sql: string, params?: unknown[]) =>
     (await check.query(sql, params)).rows as Row[];
 
@@ -68,7 +82,7 @@ export async function createFaultsDatabase(suffix: string): Promise<FaultsDataba
   return {
     name,
     dsn,
-    liveEnv: (target = dsn, extra = {}) => ({
+    liveEnv: (extra = {}, target = dsn) => ({
       USER_ENGINE_LIVE_DSN: target,
       USER_ENGINE_LIVE_RESET: name,
       ...extra,
@@ -76,7 +90,16 @@ export async function createFaultsDatabase(suffix: string): Promise<FaultsDataba
     query,
     plantCanaries: () => plantCanaries(query),
     canarySnapshot: () => fingerprint(query),
-    leftovers: async (settleMs = 2000) => {
+    catalogSnapshot: async () => {
+      const rows = await query<{ item: string }>(
+        `SELECT n.nspname || '.' || coalesce(c.relname, '') AS item
+           FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind = 'r'
+          WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+          ORDER BY 1`,
+      );
+      return rows.map((row) => row.item).join('\n');
+    },
+    leftovers: async (settleMs = DEFAULT_SETTLE_MS) => {
       const schemas = await query<{ nspname: string }>(
         `SELECT nspname FROM pg_namespace WHERE starts_with(nspname, 'user_engine_live_') ORDER BY 1`,
       );
@@ -86,7 +109,6 @@ export async function createFaultsDatabase(suffix: string): Promise<FaultsDataba
            (SELECT count(*) FROM user_engine_live.runs) + (SELECT count(*) FROM user_engine_live.schemas)
          END::int AS n`,
       );
-      const ledgerRows = ledger.n ?? 0;
       let backends = await countBackends();
       for (let waited = 0; backends > 0 && waited < settleMs; waited += 50) {
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -94,7 +116,7 @@ export async function createFaultsDatabase(suffix: string): Promise<FaultsDataba
       }
       return {
         runSchemas: schemas.map((s) => s.nspname).filter((s) => RUN_SCHEMA.test(s)),
-        ledgerRows,
+        ledgerRows: ledger.n ?? 0,
         backends,
       };
     },
