@@ -9,8 +9,9 @@
  */
 import { createHash } from 'crypto';
 import type { QueryParam, Queryable } from '../../src/driver/port';
+import { qualifiedName, quoteIdent } from '../../src/live/isolation';
 
-/** Any way of running SQL on the database (a pg Client, an E2eDatabase, a TLS server, …). */
+/** Any way of running SQL on the database (a pg Client, a TestDatabase, a TLS server, …). */
 export type Query = <Row = Record<string, unknown>>(
   sql: string,
   params?: unknown[],
@@ -104,16 +105,14 @@ export const BAIT_TABLES: readonly [schema: string, table: string][] = [
   ['user_engine_live_zzzzzzzzzz_1', 'user_engine_users'],
 ];
 
-const baitName = ([schema, table]: readonly [string, string]) =>
-  `"${schema.replace(/"/g, '""')}"."${table.replace(/"/g, '""')}"`;
-
 /** Creates the bait tables with 25 rows each; idempotent, for databases that outlive a run. */
 export async function plantBaitTables(query: Query): Promise<void> {
-  for (const bait of BAIT_TABLES) {
-    await query(`CREATE SCHEMA IF NOT EXISTS "${bait[0].replace(/"/g, '""')}"`);
-    await query(`CREATE TABLE IF NOT EXISTS ${baitName(bait)} (id int PRIMARY KEY, note text)`);
+  for (const [schema, table] of BAIT_TABLES) {
+    const name = qualifiedName(schema, table);
+    await query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await query(`CREATE TABLE IF NOT EXISTS ${name} (id int PRIMARY KEY, note text)`);
     await query(
-      `INSERT INTO ${baitName(bait)} SELECT g, 'canary ' || g FROM generate_series(1, 25) g
+      `INSERT INTO ${name} SELECT g, 'canary ' || g FROM generate_series(1, 25) g
        ON CONFLICT (id) DO NOTHING`,
     );
   }
@@ -122,8 +121,8 @@ export async function plantBaitTables(query: Query): Promise<void> {
 /** md5 of every bait table's rows and columns, plus its relfilenode (TRUNCATE changes it). */
 export async function baitFingerprint(query: Query): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const bait of BAIT_TABLES) {
-    const name = baitName(bait);
+  for (const [schema, table] of BAIT_TABLES) {
+    const name = qualifiedName(schema, table);
     const [row] = await query<{ data: string; columns: string; filenode: string }>(
       `SELECT
          (SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM ${name} t) AS data,

@@ -1,8 +1,8 @@
 /**
  * One database per test file (`<prefix><name>`), created through the admin DSN from
  * USER_ENGINE_LIVE_DSN and dropped afterwards. The DSN handed to drivers and child runs carries the
- * sentinel password, so any output can be checked for it. Used by the e2e, faults, topology and
- * docs suites.
+ * sentinel password, so any output can be checked for it. Used by the e2e, faults, CLI, topology
+ * and docs suites.
  */
 import { Client } from 'pg';
 import { fingerprint, plantCanaries } from './canaries';
