@@ -48,8 +48,14 @@ const ALLOWED: Record<string, string> = {
   'live/reset.ts: key.key': 'resetFunctionLockKey(): a 31-bit integer hash',
   "live/reset.ts: leaseGuard(schema).join('\\n')":
     'constant PL/pgSQL, the constant RUNS (qualifiedName) and the [a-z0-9]{10} run id of a checked run schema',
-  "live/schema-drop.ts: relations.map((r) => r.name).join(', ')":
+  "live/schema-drop.ts: known.relations.join(', ')":
     "each name is format('%I.%I', nspname, relname) computed by the server: quoted identifiers",
+  'live/collect.ts: grace': "crashedRunsSql's argument: always a `$n` placeholder literal",
+  "live/collect.ts: crashedRunsSql('$1')": 'crashedRunsSql with a constant placeholder only',
+  'live/lease.ts: crashedRunsSql':
+    "crashedRunsSql('$2') of collect.ts: constant ledger SQL with a `$n` placeholder",
+  'live/reset.ts: sessionSettings(lockTimeoutMs)':
+    'constant set_config text with lockTimeoutMs, checked to be a positive safe integer',
   'live/ledger-identity.ts: object.slice(6)':
     'message text for a human (never executed): `"schema"."table"` built with quoteIdent',
   'live/ledger-identity.ts: p':

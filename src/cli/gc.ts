@@ -7,7 +7,8 @@
 import type { Connection } from '../driver/port';
 import { checkServer, readServerFacts } from '../live/server-check';
 import { decideLive, ENV, EMBEDDED_DSN, type LiveTarget } from '../live/config';
-import { connectWithSessionGuards } from '../live/session-guards';
+import { connectWithSessionGuards, ledgerSessionSettings } from '../live/session-guards';
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../live/lock-wait';
 import { parseFlags } from './args';
 import { connectBounded } from './connect';
 import { CliError, EXIT_OK, UsageError, scrubDeep, secretsOf } from './errors';
@@ -105,12 +106,16 @@ async function collect(
   try {
     admin = await connectBounded(
       () =>
-        connectWithSessionGuards(target.dsn, {
-          driver: target.driver,
-          connectTimeoutMs: timeoutMs,
-          max: 1,
-          applicationName: 'user-engine-live:gc',
-        }),
+        connectWithSessionGuards(
+          target.dsn,
+          {
+            driver: target.driver,
+            connectTimeoutMs: timeoutMs,
+            max: 1,
+            applicationName: 'user-engine-live:gc',
+          },
+          ledgerSessionSettings(DEFAULT_LOCK_TIMEOUT_MS),
+        ),
       timeoutMs,
     );
   } catch (error) {

@@ -22,6 +22,7 @@ import {
   endLease,
   leaseTiming,
   openLease,
+  openLeaseUnlessCrashed,
   renewLease,
   startHeartbeat,
   type Heartbeat,
@@ -29,6 +30,7 @@ import {
 import { ledgerLockKey } from './lock-keys';
 import {
   inAdvisoryTransaction,
+  inBoundedStatement,
   inBoundedTransaction,
   ledgerTarget,
   lockTimeoutOption,
@@ -39,7 +41,7 @@ import { assertPreflight } from './preflight';
 import {
   collectCrashedRuns,
   collectRun,
-  findCrashedRuns,
+  crashedRunsSql,
   type CollectOptions,
   type Collection,
   type KeptSchema,
@@ -173,13 +175,11 @@ export async function openRun(conn: TransactionRunner, options: OpenRunOptions):
     host: options.host ?? hostname(),
     pid: options.pid ?? process.pid,
   };
-  const scope: LockScope = { target: ledgerTarget('runs') };
-  // Typically no run has crashed: then the scan and the lease share one transaction.
-  const crashed = await inBoundedTransaction(conn, { scope, lockTimeoutMs }, async (tx) => {
-    const found = (await findCrashedRuns(tx, { graceMs: leaseMs })).filter((id) => id !== runId);
-    if (found.length === 0) await openLease(tx, lease);
-    return found;
-  });
+  const scope: LockScope = { target: [ledgerTarget('runs'), ledgerTarget('schemas')] };
+  // Typically no run has crashed: then the scan and the lease are one statement.
+  const crashed = await inBoundedStatement(conn, { scope, lockTimeoutMs }, (q) =>
+    openLeaseUnlessCrashed(q, lease, crashedRunsSql('$2')),
+  );
   if (crashed.length === 0) return liveRun(conn, options, { collected: [], kept: [], skipped: [] });
   // Collect first, then open the lease: dropping crashed runs' schemas can take a while, and the
   // heartbeat only starts once this returns, so the lease must begin at the end.
@@ -231,8 +231,8 @@ async function closeRun(
 ): Promise<CloseRunResult> {
   const { runId, lockTimeoutMs } = options;
   const runs: LockScope = { target: ledgerTarget('runs') };
-  const present = await inBoundedTransaction(conn, { scope: runs, lockTimeoutMs }, (tx) =>
-    endLease(tx, runId),
+  const present = await inBoundedStatement(conn, { scope: runs, lockTimeoutMs }, (q) =>
+    endLease(q, runId),
   );
   let result: CloseRunResult = { dropped: [], kept: [] };
   if (!options.keepSchemas) {

@@ -16,7 +16,13 @@ import {
   type LockScope,
   type TransactionRunner,
 } from './lock-wait';
-import { dropRunSchema, findForeignDependents } from './schema-drop';
+import { jsonColumn } from './json-column';
+import {
+  dropRunSchema,
+  findForeignDependents,
+  SCHEMA_FACTS_COLUMNS,
+  type SchemaFacts,
+} from './schema-drop';
 import { DEFAULT_LEASE_MS } from './lease';
 
 export interface KeptSchema {
@@ -66,6 +72,14 @@ interface RunRecord extends RunRowRecord {
   may_act: boolean;
 }
 
+interface ListedRecord extends LedgerRowRecord {
+  may_act: boolean;
+  /** NULL when the schema does not exist (its row outlived it). */
+  nsp_owner: string | null;
+  mine: boolean | null;
+  relations: string[] | null;
+}
+
 /**
  * Whether the current role may change another role's ledger rows: its own, or it bypasses
  * row-level security (superuser, BYPASSRLS, owner of the ledger).
@@ -74,17 +88,43 @@ const MAY_ACT = `(owner = current_user
   OR EXISTS (SELECT 1 FROM pg_roles WHERE rolname = current_user AND (rolsuper OR rolbypassrls))
   OR pg_has_role((SELECT relowner FROM pg_class WHERE oid = '${RUNS}'::regclass), 'USAGE'))`;
 
-async function readRun(
+const RUN_COLUMNS = `run_id, owner, host, pid, started_at, ${MAY_ACT} AS may_act,
+  lease_expires_at < now() - $2::int * interval '1 millisecond' AS expired`;
+
+/**
+ * Everything collecting a run decides on, in one read: its row, the schemas the ledger lists for
+ * it, and for each the catalog's owner and relations (what dropping it needs). The ledger's
+ * columns stay unqualified: `pg_namespace` and `pg_class` have none of the same names. With
+ * `lock`, the run's row is also locked for collecting it (`locked` false: someone else holds it,
+ * or row-level security hides it from UPDATE, as for another role's run).
+ */
+async function surveyRun(
   tx: Queryable,
-  { runId, graceMs, lock }: { runId: string; graceMs: number; lock: 'no-lock' | 'lock' },
-) {
-  const { rows } = await tx.query<RunRecord>(
-    `SELECT run_id, owner, host, pid, started_at, ${MAY_ACT} AS may_act,
-            lease_expires_at < now() - $2::int * interval '1 millisecond' AS expired
-     FROM ${RUNS} WHERE run_id = $1${lock === 'lock' ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+  { runId, graceMs, lock }: { runId: string; graceMs: number; lock: boolean },
+): Promise<{ seen: RunRecord | undefined; locked: boolean; listed: ListedRecord[] }> {
+  const { rows } = await tx.query<{
+    run: RunRecord | string | null;
+    locked: boolean | null;
+    listed: ListedRecord[] | string | null;
+  }>(
+    `SELECT (SELECT row_to_json(r) FROM (SELECT ${RUN_COLUMNS} FROM ${RUNS} WHERE run_id = $1) r) AS run,
+            ${lock ? `(SELECT true FROM ${RUNS} WHERE run_id = $1 FOR UPDATE SKIP LOCKED)` : 'NULL::boolean'} AS locked,
+            (SELECT json_agg(s ORDER BY s.schema_name) FROM (
+               SELECT ${LEDGER_COLUMNS}, ${MAY_ACT} AS may_act, ${SCHEMA_FACTS_COLUMNS}
+               FROM ${SCHEMAS} l LEFT JOIN pg_namespace n ON n.nspname = l.schema_name
+               WHERE l.run_id = $1) s) AS listed`,
     [runId, graceMs],
   );
-  return rows[0];
+  return {
+    seen: jsonColumn<RunRecord | undefined>(rows[0].run, undefined),
+    locked: rows[0].locked === true,
+    listed: jsonColumn<ListedRecord[]>(rows[0].listed, []),
+  };
+}
+
+function schemaFacts(row: ListedRecord): SchemaFacts | null {
+  if (row.nsp_owner === null) return null;
+  return { owner: row.nsp_owner, mine: row.mine === true, relations: row.relations ?? [] };
 }
 
 /** Collects one run (see the module comment); the row lock spans every drop. */
@@ -96,40 +136,28 @@ export async function collectRun(
   assertRunId(runId);
   const lockTimeoutMs = lockTimeoutOption(options.lockTimeoutMs);
   const dryRun = options.dryRun === true;
-  const scope: LockScope = { target: ledgerTarget('runs') };
+  const scope: LockScope = { target: [ledgerTarget('runs'), ledgerTarget('schemas')] };
   return inBoundedTransaction(conn, { scope, lockTimeoutMs }, async (tx) => {
-    const seen = await readRun(tx, { runId, graceMs, lock: 'no-lock' });
+    const { seen, locked, listed: rows } = await surveyRun(tx, { runId, graceMs, lock: !dryRun });
     if (seen && !seen.expired) return { kind: 'alive' };
-    const { rows } = await tx.query<LedgerRowRecord & { may_act: boolean }>(
-      `SELECT ${LEDGER_COLUMNS}, ${MAY_ACT} AS may_act FROM ${SCHEMAS} WHERE run_id = $1 ORDER BY schema_name`,
-      [runId],
-    );
     const listed = rows.filter(
       (r) => isRunSchemaName(r.schema_name) && runIdOfSchema(r.schema_name) === runId,
     );
     const owner = seen?.owner ?? listed[0]?.owner ?? '';
     if (!seen && listed.length === 0) return { kind: 'alive' };
-    const owners = await schemaOwners(
-      tx,
-      listed.map((r) => r.schema_name),
-    );
     const foreign =
-      (seen !== undefined && !seen.may_act) ||
-      listed.some((r) => !r.may_act || owners.get(r.schema_name)?.mine === false);
+      (seen !== undefined && !seen.may_act) || listed.some((r) => !r.may_act || r.mine === false);
     if (foreign) {
       return {
         kind: 'skipped',
         run: {
           runId,
           owner,
-          schemas: listed.map((r) => ({
-            schema: r.schema_name,
-            owner: owners.get(r.schema_name)?.owner ?? r.owner,
-          })),
+          schemas: listed.map((r) => ({ schema: r.schema_name, owner: r.nsp_owner ?? r.owner })),
         },
       };
     }
-    if (!dryRun && seen && !(await readRun(tx, { runId, graceMs, lock: 'lock' }))) {
+    if (!dryRun && seen && !locked) {
       return { kind: 'alive' }; // someone else holds the row: they are collecting it
     }
     const first = listed[0] ? toLedgerRow(listed[0]) : undefined;
@@ -142,6 +170,7 @@ export async function collectRun(
       schemas: [],
       kept: [],
     };
+    const forgotten: string[] = [];
     for (const row of listed) {
       const schema = row.schema_name;
       scope.target = { kind: 'schema', schema };
@@ -150,34 +179,40 @@ export async function collectRun(
         ? dependents.length > 0
           ? { kind: 'kept' as const, dependents }
           : { kind: 'dropped' as const }
-        : await dropRunSchema(tx, schema);
+        : await dropRunSchema(tx, schema, schemaFacts(row));
       if (outcome.kind === 'kept') {
         run.kept.push({ schema, dependents: outcome.dependents });
         continue;
       }
       if (outcome.kind === 'foreign-owner') continue; // excluded above; a race at worst
       if (outcome.kind === 'dropped') run.schemas.push(schema);
-      scope.target = ledgerTarget('schemas');
-      if (!dryRun) await tx.query(`DELETE FROM ${SCHEMAS} WHERE schema_name = $1`, [schema]);
+      forgotten.push(schema);
     }
-    if (!dryRun && run.kept.length === 0) {
-      scope.target = ledgerTarget('runs');
-      await tx.query(`DELETE FROM ${RUNS} WHERE run_id = $1`, [runId]);
-    }
+    if (!dryRun) await forgetRun(tx, scope, { runId, forgotten, whole: run.kept.length === 0 });
     return { kind: 'collected', run };
   });
 }
 
-async function schemaOwners(
-  q: Queryable,
-  schemas: string[],
-): Promise<Map<string, { owner: string; mine: boolean }>> {
-  const { rows } = await q.query<{ nspname: string; owner: string; mine: boolean }>(
-    `SELECT nspname, pg_get_userbyid(nspowner) AS owner, pg_has_role(nspowner, 'MEMBER') AS mine
-     FROM pg_namespace WHERE nspname = ANY($1::text[])`,
-    [schemas],
-  );
-  return new Map(rows.map((r) => [r.nspname, { owner: r.owner, mine: r.mine }]));
+/**
+ * Deletes the ledger rows of the schemas gone (`forgotten`) and, when `whole`, the run's row, in
+ * one statement.
+ */
+async function forgetRun(
+  tx: Queryable,
+  scope: LockScope,
+  { runId, forgotten, whole }: { runId: string; forgotten: string[]; whole: boolean },
+): Promise<void> {
+  if (whole) {
+    scope.target = [ledgerTarget('schemas'), ledgerTarget('runs')];
+    await tx.query(
+      `WITH schemas AS (DELETE FROM ${SCHEMAS} WHERE schema_name = ANY($1::text[]))
+       DELETE FROM ${RUNS} WHERE run_id = $2`,
+      [forgotten, runId],
+    );
+  } else if (forgotten.length > 0) {
+    scope.target = ledgerTarget('schemas');
+    await tx.query(`DELETE FROM ${SCHEMAS} WHERE schema_name = ANY($1::text[])`, [forgotten]);
+  }
 }
 
 export interface CollectOptions {
@@ -196,6 +231,16 @@ export interface Collection {
 }
 
 /**
+ * The runs to collect, as a query of `run_id`s for a larger statement; `grace` is the parameter
+ * (`$n`) holding the grace in milliseconds.
+ */
+export function crashedRunsSql(grace: string): string {
+  return `SELECT run_id FROM ${RUNS} WHERE lease_expires_at < now() - ${grace}::int * interval '1 millisecond'
+     UNION SELECT s.run_id FROM ${SCHEMAS} s
+       WHERE NOT EXISTS (SELECT 1 FROM ${RUNS} r WHERE r.run_id = s.run_id)`;
+}
+
+/**
  * The ids of runs to collect: lease expired at least `graceMs` ago, or schema rows without a run
  * row. Reads only; inside a lock-bounded transaction (the ledger may be locked).
  */
@@ -203,13 +248,9 @@ export async function findCrashedRuns(
   tx: Queryable,
   { graceMs }: { graceMs: number },
 ): Promise<string[]> {
-  const { rows } = await tx.query<{ run_id: string }>(
-    `SELECT run_id FROM ${RUNS} WHERE lease_expires_at < now() - $1::int * interval '1 millisecond'
-     UNION SELECT s.run_id FROM ${SCHEMAS} s
-       WHERE NOT EXISTS (SELECT 1 FROM ${RUNS} r WHERE r.run_id = s.run_id)
-     ORDER BY run_id`,
-    [graceMs],
-  );
+  const { rows } = await tx.query<{ run_id: string }>(`${crashedRunsSql('$1')} ORDER BY run_id`, [
+    graceMs,
+  ]);
   return rows.map((r) => r.run_id);
 }
 

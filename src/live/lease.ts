@@ -43,17 +43,47 @@ export function leaseTiming(given: Partial<LeaseTiming> = {}): LeaseTiming {
 
 const EXPIRY = `now() + $2::int * interval '1 millisecond'`;
 
+export interface LeaseOpening {
+  runId: string;
+  host: string;
+  pid: number;
+  leaseMs: number;
+}
+
 /** Inserts the run's row with a fresh lease; `RunIdInUseError` when the id is taken. */
-export async function openLease(
-  q: Queryable,
-  run: { runId: string; host: string; pid: number; leaseMs: number },
-): Promise<void> {
+export async function openLease(q: Queryable, run: LeaseOpening): Promise<void> {
   const { rows } = await q.query(
     `INSERT INTO ${RUNS} (run_id, lease_expires_at, host, pid) VALUES ($1, ${EXPIRY}, $3, $4)
      ON CONFLICT (run_id) DO NOTHING RETURNING run_id`,
     [run.runId, run.leaseMs, run.host, run.pid],
   );
   if (rows.length === 0) throw new RunIdInUseError(run.runId);
+}
+
+/**
+ * The usual start of a run, in one statement: the scan for crashed runs (`crashedRunsSql`, a query
+ * of `run_id`s taking the grace as `$2`, which is `leaseMs`) and, only when it finds none but this
+ * run, the run's row with a fresh lease. Returns the crashed runs' ids (then nothing was written);
+ * `RunIdInUseError` when none crashed and the id is taken.
+ */
+export async function openLeaseUnlessCrashed(
+  q: Queryable,
+  run: LeaseOpening,
+  crashedRunsSql: string,
+): Promise<string[]> {
+  const { rows } = await q.query<{ crashed: string[]; opened: boolean }>(
+    `WITH others AS (SELECT run_id FROM (${crashedRunsSql}) AS crashed WHERE run_id <> $1),
+     opened AS (
+       INSERT INTO ${RUNS} (run_id, lease_expires_at, host, pid)
+       SELECT $1, ${EXPIRY}, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM others)
+       ON CONFLICT (run_id) DO NOTHING RETURNING run_id)
+     SELECT ARRAY(SELECT run_id FROM others ORDER BY run_id) AS crashed,
+            EXISTS (SELECT 1 FROM opened) AS opened`,
+    [run.runId, run.leaseMs, run.host, run.pid],
+  );
+  const { crashed, opened } = rows[0];
+  if (crashed.length === 0 && !opened) throw new RunIdInUseError(run.runId);
+  return crashed;
 }
 
 /**
@@ -98,20 +128,6 @@ export function describeLoss(status: 'expired' | 'gone'): string {
   return status === 'gone'
     ? 'its row is gone (another process garbage-collected the run)'
     : 'its lease expired (the heartbeat of the Jest parent process stopped renewing it)';
-}
-
-/**
- * Inside a transaction that is about to record a new schema: holds the run's row (FOR KEY SHARE:
- * renewal does not conflict, collection does) and throws `RunLeaseLostError` unless the lease is
- * valid. Collection therefore cannot drop the run between this check and the commit.
- */
-export async function holdLease(tx: Queryable, runId: string): Promise<void> {
-  const { rows } = await tx.query<{ valid: boolean }>(
-    `SELECT lease_expires_at > now() AS valid FROM ${RUNS} WHERE run_id = $1 FOR KEY SHARE`,
-    [runId],
-  );
-  if (rows[0]?.valid === true) return;
-  throw new RunLeaseLostError(runId, describeLoss(rows.length === 0 ? 'gone' : 'expired'));
 }
 
 export interface Heartbeat {

@@ -4,7 +4,9 @@
  * (no privilege on the schema needed, no lock on the tables), so it runs before any write and in
  * the doctor's read-only transaction.
  */
+import { jsonColumn } from './json-column';
 import type { Queryable } from '../driver/port';
+import { quoteLiteral } from '../driver/session-settings';
 import { quoteIdent } from './isolation';
 import { LEDGER_LAYOUT, LEDGER_MARKER, LEDGER_SCHEMA, RUNS_TABLE, SCHEMAS_TABLE } from './ledger';
 
@@ -41,15 +43,20 @@ function layoutText(table: string): string {
   return (LEDGER_LAYOUT[table] ?? []).map(([name, type]) => `${name} ${type}`).join(', ');
 }
 
-export async function inspectLedger(q: Queryable): Promise<LedgerState> {
-  // One catalog read for the schema and its two tables (a statement fewer on every run).
-  const { rows: schemaRows } = await q.query<{
-    owner: string;
-    comment: string | null;
-    usage: boolean;
-    tables: TableFacts[] | string;
-  }>(
-    `SELECT pg_get_userbyid(n.nspowner) AS owner, obj_description(n.oid, 'pg_namespace') AS comment,
+export interface LedgerFacts {
+  owner: string;
+  comment: string | null;
+  usage: boolean;
+  tables: TableFacts[] | string | null;
+}
+
+/**
+ * A scalar subquery: the ledger schema's facts and its two tables' as one `json` value, NULL when
+ * the schema is absent; so the preflight reads them in its own statement. No parameters: the
+ * names are this package's constants.
+ */
+export const LEDGER_FACTS = `(SELECT row_to_json(ledger) FROM (
+     SELECT pg_get_userbyid(n.nspowner) AS owner, obj_description(n.oid, 'pg_namespace') AS comment,
             has_schema_privilege(n.oid, 'USAGE') AS usage,
             (SELECT coalesce(json_agg(json_build_object(
                 'relname', c.relname, 'relkind', c.relkind::text,
@@ -60,12 +67,21 @@ export async function inspectLedger(q: Queryable): Promise<LedgerState> {
                 'can_insert', has_table_privilege(c.oid, 'INSERT'),
                 'can_update', has_table_privilege(c.oid, 'UPDATE'),
                 'can_delete', has_table_privilege(c.oid, 'DELETE'))), '[]')
-             FROM pg_class c WHERE c.relnamespace = n.oid AND c.relname = ANY($2::text[])) AS tables
-     FROM pg_namespace n WHERE n.nspname = $1`,
-    [LEDGER_SCHEMA, [RUNS_TABLE, SCHEMAS_TABLE]],
+             FROM pg_class c WHERE c.relnamespace = n.oid
+               AND c.relname IN (${quoteLiteral(RUNS_TABLE)}, ${quoteLiteral(SCHEMAS_TABLE)})) AS tables
+     FROM pg_namespace n WHERE n.nspname = ${quoteLiteral(LEDGER_SCHEMA)}) AS ledger)`;
+
+export async function inspectLedger(q: Queryable): Promise<LedgerState> {
+  const { rows } = await q.query<{ ledger: LedgerFacts | string | null }>(
+    `SELECT ${LEDGER_FACTS} AS ledger`,
   );
-  if (schemaRows.length === 0) return { kind: 'absent' };
-  const schema = schemaRows[0];
+  return ledgerStateOf(rows[0].ledger);
+}
+
+/** What `LEDGER_FACTS` read, judged. */
+export function ledgerStateOf(value: LedgerFacts | string | null): LedgerState {
+  const schema = jsonColumn<LedgerFacts | null>(value, null);
+  if (schema === null) return { kind: 'absent' };
   const schemaName = `schema ${quoteIdent(LEDGER_SCHEMA)}`;
   if (schema.comment !== LEDGER_MARKER) {
     return {
@@ -78,10 +94,7 @@ export async function inspectLedger(q: Queryable): Promise<LedgerState> {
           : `has the comment ${JSON.stringify(schema.comment.slice(0, 80))}, not ${JSON.stringify(LEDGER_MARKER)}`,
     };
   }
-  const tables: TableFacts[] =
-    typeof schema.tables === 'string'
-      ? (JSON.parse(schema.tables) as TableFacts[])
-      : (schema.tables ?? []);
+  const tables = jsonColumn<TableFacts[]>(schema.tables, []);
   const missing: string[] = [];
   if (!schema.usage) missing.push(`USAGE ON SCHEMA ${quoteIdent(LEDGER_SCHEMA)}`);
   for (const table of [RUNS_TABLE, SCHEMAS_TABLE]) {

@@ -13,8 +13,16 @@ import { LEDGER_SCHEMA, RUNS_TABLE, SCHEMAS_TABLE } from './ledger';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 5000;
 
-/** Anything that can run a transaction on one session (a `Connection`). */
-export type TransactionRunner = Queryable & Pick<Connection, 'transaction'>;
+/**
+ * Anything that can run a transaction on one session (a `Connection`). `sessionSettings`: what
+ * every statement of the pool already runs with (a `BoundConnection`'s); a pool opened with the
+ * lock timeout as a session setting ({@link ledgerSessionSettings}) spares each bounded
+ * transaction its own `set_config`.
+ */
+export type TransactionRunner = Queryable &
+  Pick<Connection, 'transaction'> & {
+    readonly sessionSettings?: Readonly<Record<string, string>>;
+  };
 
 /** What a statement may wait on, so a timeout can say which lock and who holds it. */
 export type LockTarget =
@@ -25,9 +33,11 @@ export type LockTarget =
 /**
  * Mutable marker of what the statement in flight waits on. Set it before each statement that
  * can block; `withLockTimeout` reads it when a 55P03 arrives, after the transaction rolled back.
+ * Several targets: one statement that may wait on any of them; a timeout names the first one
+ * some other session holds (the first of all when none is held any more).
  */
 export interface LockScope {
-  target: LockTarget;
+  target: LockTarget | readonly LockTarget[];
 }
 
 /** A table of the run ledger, as a lock target. */
@@ -48,9 +58,23 @@ export function describeLockTarget(target: LockTarget): string {
   }
 }
 
+/** The `lock_timeout` value of a bound in milliseconds, as the server reads it back. */
+export function lockTimeoutSetting(lockTimeoutMs: number): string {
+  return `${lockTimeoutMs}ms`;
+}
+
+/**
+ * Whether every statement of `conn` already runs under this lock timeout: its pool carries it as
+ * a session setting (startup packet on a direct session, `SET LOCAL` per transaction behind a
+ * pooler, see driver/topology.ts), so no statement has to set it.
+ */
+function carriesLockTimeout(conn: TransactionRunner, lockTimeoutMs: number): boolean {
+  return conn.sessionSettings?.lock_timeout === lockTimeoutSetting(lockTimeoutMs);
+}
+
 /** `SELECT set_config('lock_timeout', ...)` for the current transaction only. */
-export async function setLocalLockTimeout(q: Queryable, lockTimeoutMs: number): Promise<void> {
-  await q.query("SELECT set_config('lock_timeout', $1, true)", [`${lockTimeoutMs}ms`]);
+async function setLocalLockTimeout(q: Queryable, lockTimeoutMs: number): Promise<void> {
+  await q.query("SELECT set_config('lock_timeout', $1, true)", [lockTimeoutSetting(lockTimeoutMs)]);
 }
 
 /** Validates a lock timeout option (positive integer milliseconds); default 5000. */
@@ -96,9 +120,18 @@ export async function withLockTimeout<T>(
     return await fn();
   } catch (error) {
     if (sqlStateOf(error) !== '55P03') throw error;
-    const target = scope.target;
-    const holders = await findLockHolders(diagnose, target).catch((): LockHolder[] => []);
-    throw new LockTimeoutError(describeLockTarget(target), holders, lockTimeoutMs, {
+    const targets: readonly LockTarget[] = Array.isArray(scope.target)
+      ? scope.target
+      : [scope.target];
+    let named = { target: targets[0], holders: [] as LockHolder[] };
+    for (const target of targets) {
+      const holders = await findLockHolders(diagnose, target).catch((): LockHolder[] => []);
+      if (holders.length > 0) {
+        named = { target, holders };
+        break;
+      }
+    }
+    throw new LockTimeoutError(describeLockTarget(named.target), named.holders, lockTimeoutMs, {
       cause: error,
     });
   }
@@ -113,24 +146,55 @@ export function inBoundedTransaction<T>(
   bound: LockBound,
   fn: (tx: TransactionScope) => Promise<T>,
 ): Promise<T> {
+  const carried = carriesLockTimeout(conn, bound.lockTimeoutMs);
   return withLockTimeout(conn, bound, () =>
     conn.transaction(async (tx) => {
-      await setLocalLockTimeout(tx, bound.lockTimeoutMs);
+      if (!carried) await setLocalLockTimeout(tx, bound.lockTimeoutMs);
       return fn(tx);
     }),
   );
 }
 
-/** `inBoundedTransaction`, first taking the transaction-scoped advisory lock `key`. */
+/**
+ * `fn` sends ONE statement (atomic by itself), its lock waits bounded by `lockTimeoutMs`: straight
+ * on the pool where the pool carries the lock timeout, else in a bounded transaction of its own.
+ */
+export function inBoundedStatement<T>(
+  conn: TransactionRunner,
+  bound: LockBound,
+  fn: (q: Queryable) => Promise<T>,
+): Promise<T> {
+  if (!carriesLockTimeout(conn, bound.lockTimeoutMs)) return inBoundedTransaction(conn, bound, fn);
+  return withLockTimeout(conn, bound, () => fn(conn));
+}
+
+/**
+ * `inBoundedTransaction`, first taking the transaction-scoped advisory lock `key`. Where the pool
+ * does not carry the lock timeout, the lock statement sets it first, in a subquery: a volatile
+ * subquery is never flattened, so `set_config` runs before the outer row takes the lock.
+ */
 export function inAdvisoryTransaction<T>(
   conn: TransactionRunner,
   { key, ...bound }: LockBound & { key: AdvisoryKey },
   fn: (tx: TransactionScope) => Promise<T>,
 ): Promise<T> {
-  return inBoundedTransaction(conn, bound, async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [key.namespace, key.key]);
-    return fn(tx);
-  });
+  const carried = carriesLockTimeout(conn, bound.lockTimeoutMs);
+  return withLockTimeout(conn, bound, () =>
+    conn.transaction(async (tx) => {
+      if (carried)
+        await tx.query('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', [
+          key.namespace,
+          key.key,
+        ]);
+      else
+        await tx.query(
+          `SELECT pg_advisory_xact_lock($1::int4, $2::int4)
+           FROM (SELECT set_config('lock_timeout', $3, true)) AS bound`,
+          [key.namespace, key.key, lockTimeoutSetting(bound.lockTimeoutMs)],
+        );
+      return fn(tx);
+    }),
+  );
 }
 
 interface HolderRow {

@@ -9,10 +9,13 @@ import { quoteIdent } from './isolation';
 import {
   describeForeignLedger,
   describeMissingLedgerPrivileges,
-  inspectLedger,
+  LEDGER_FACTS,
+  ledgerStateOf,
+  type LedgerFacts,
   type LedgerState,
 } from './ledger-identity';
 import { LEDGER_SCHEMA } from './ledger';
+import { jsonColumn } from './json-column';
 import { PRESET_SESSION_SETTINGS } from './session-guards';
 
 export type PreflightCheckName =
@@ -40,7 +43,8 @@ interface Facts {
   encoding: string;
   in_recovery: boolean;
   default_read_only: string;
-  settings: Record<string, string> | string;
+  settings: Record<string, string> | string | null;
+  ledger: LedgerFacts | string | null;
 }
 
 async function readFacts(q: Queryable): Promise<Facts> {
@@ -51,7 +55,8 @@ async function readFacts(q: Queryable): Promise<Facts> {
             (SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()) AS encoding,
             pg_is_in_recovery() AS in_recovery,
             current_setting('default_transaction_read_only') AS default_read_only,
-            (SELECT json_object_agg(name, setting) FROM pg_settings WHERE name = ANY($1::text[])) AS settings`,
+            (SELECT json_object_agg(name, setting) FROM pg_settings WHERE name = ANY($1::text[])) AS settings,
+            ${LEDGER_FACTS} AS ledger`,
     [names],
   );
   return rows[0];
@@ -152,10 +157,7 @@ function ledgerCheck(f: Facts, ledger: LedgerState): PreflightCheck {
 }
 
 function settingsCheck(f: Facts): PreflightCheck {
-  const current =
-    typeof f.settings === 'string'
-      ? (JSON.parse(f.settings) as Record<string, string>)
-      : (f.settings ?? {});
+  const current = jsonColumn<Record<string, string>>(f.settings, {});
   const differing = Object.entries(PRESET_SESSION_SETTINGS)
     .filter(([name, wanted]) => current[name] !== undefined && current[name] !== wanted)
     .map(([name, wanted]) => `${name} = ${current[name]} (the preset's sessions use ${wanted})`);
@@ -171,7 +173,7 @@ function settingsCheck(f: Facts): PreflightCheck {
 /** Every check, in a fixed order; reads only. */
 export async function runPreflight(q: Queryable): Promise<PreflightReport> {
   const facts = await readFacts(q);
-  const ledger = await inspectLedger(q);
+  const ledger = ledgerStateOf(facts.ledger);
   return {
     role: facts.role,
     database: facts.database,

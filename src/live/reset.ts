@@ -220,16 +220,16 @@ export function callResetStatement(schema: string, lockTimeoutMs: number): strin
 }
 
 /**
- * One multi-statement text (one implicit transaction): settings, an advisory transaction lock
- * per schema (two concurrent CREATE OR REPLACE of one function fail with "tuple concurrently
+ * One multi-statement text (one implicit transaction): the settings and an advisory transaction
+ * lock per schema in one statement (two concurrent CREATE OR REPLACE of one function fail with "tuple concurrently
  * updated" or a unique violation; queued, the second one just replaces), creation, then the call.
  */
 export function createAndCallStatement(schema: string, lockTimeoutMs: number): string {
   checkStatementArgs(schema, lockTimeoutMs);
   const key = resetFunctionLockKey(schema);
   return [
-    sessionSettings(lockTimeoutMs),
-    `SELECT pg_advisory_xact_lock(${key.namespace}, ${key.key})`,
+    // The settings in a subquery: never flattened (volatile), so they hold before the lock wait.
+    `SELECT pg_advisory_xact_lock(${key.namespace}, ${key.key}) FROM (${sessionSettings(lockTimeoutMs)}) AS settings`,
     resetFunctionStatement(schema),
     callResetStatement(schema, lockTimeoutMs),
   ].join(';\n');

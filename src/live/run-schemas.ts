@@ -4,8 +4,8 @@
  * transaction, while the run's lease is held; so no run schema ever exists without its record, and
  * a run whose lease was lost cannot create any more.
  */
-import type { TransactionScope } from '../driver/port';
-import { InvalidArgumentError } from './errors';
+import type { Queryable, TransactionScope } from '../driver/port';
+import { InvalidArgumentError, RunLeaseLostError } from './errors';
 import {
   RUN_SCHEMA_PREFIX,
   assertRunId,
@@ -15,8 +15,8 @@ import {
   runIdOfSchema,
   workerSchemaName,
 } from './isolation';
-import { SCHEMAS } from './ledger';
-import { holdLease } from './lease';
+import { RUNS, SCHEMAS } from './ledger';
+import { describeLoss } from './lease';
 import { schemaLockKey } from './lock-keys';
 import {
   inAdvisoryTransaction,
@@ -82,6 +82,30 @@ export async function createFreshSchema(
 }
 
 /**
+ * Records `schema` in the ledger while holding the run's row (FOR KEY SHARE: renewal does not
+ * conflict, collection does) with a valid lease, in one statement; throws `RunLeaseLostError`
+ * unless the lease is valid, so collection cannot drop the run between this check and the commit.
+ * True when the row was inserted, false when it was there already.
+ */
+async function recordHoldingLease(
+  tx: Queryable,
+  row: { schema: string; runId: string; workerId: string; host: string; pid: number },
+): Promise<boolean> {
+  const { rows } = await tx.query<{ valid: boolean | null; inserted: boolean }>(
+    `WITH lease AS (SELECT lease_expires_at > now() AS valid FROM ${RUNS}
+                    WHERE run_id = $2::text FOR KEY SHARE),
+     recorded AS (INSERT INTO ${SCHEMAS} (schema_name, run_id, worker_id, host, pid)
+                  SELECT $1::text, $2::text, $3::text, $4::text, $5::int WHERE (SELECT valid FROM lease)
+                  ON CONFLICT (schema_name) DO NOTHING RETURNING 1)
+     SELECT (SELECT valid FROM lease) AS valid, EXISTS (SELECT 1 FROM recorded) AS inserted`,
+    [row.schema, row.runId, row.workerId, row.host, row.pid],
+  );
+  const { valid, inserted } = rows[0];
+  if (valid === true) return inserted;
+  throw new RunLeaseLostError(row.runId, describeLoss(valid === null ? 'gone' : 'expired'));
+}
+
+/**
  * Under an advisory xact lock for `schema`, holding the run's lease: inserts the ledger row, then
  * creates the schema. `exclusive`: a schema already listed is left alone and `false` returned.
  */
@@ -105,15 +129,10 @@ async function recordAndCreateSchema(
     target: { kind: 'advisory', key, label: `creation of schema ${quoteIdent(schema)}` },
   };
   return inAdvisoryTransaction(conn, { scope, key, lockTimeoutMs }, async (tx) => {
-    scope.target = ledgerTarget('runs');
-    await holdLease(tx, runId);
-    scope.target = ledgerTarget('schemas');
-    const inserted = await tx.query(
-      `INSERT INTO ${SCHEMAS} (schema_name, run_id, worker_id, host, pid) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (schema_name) DO NOTHING RETURNING schema_name`,
-      [schema, runId, workerId, host, pid],
-    );
-    if (exclusive && inserted.rows.length === 0) return false;
+    // One statement over both ledger tables: the timeout names whichever someone holds.
+    scope.target = [ledgerTarget('schemas'), ledgerTarget('runs')];
+    const inserted = await recordHoldingLease(tx, { schema, runId, workerId, host, pid });
+    if (exclusive && !inserted) return false;
     scope.target = { kind: 'schema', schema };
     await tx.query(`CREATE SCHEMA ${exclusive ? '' : 'IF NOT EXISTS '}${quoteIdent(schema)}`);
     return true;

@@ -70,28 +70,47 @@ export async function findForeignDependents(q: Queryable, schema: string): Promi
   return rows.map((r) => r.entry);
 }
 
+/** What the catalog says about a run schema, as `dropRunSchema` needs it. */
+export interface SchemaFacts {
+  owner: string;
+  /** The current role is a member of the owner (DROP would be allowed). */
+  mine: boolean;
+  /** Its tables, views and the like, qualified and quoted, in creation order. */
+  relations: string[];
+}
+
+/** The columns of `SchemaFacts` (`nsp_owner` for `owner`) for a namespace `n` in the FROM list. */
+export const SCHEMA_FACTS_COLUMNS = `pg_get_userbyid(n.nspowner) AS nsp_owner,
+  pg_has_role(n.nspowner, 'MEMBER') AS mine,
+  ARRAY(SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+        WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+        ORDER BY c.oid) AS relations`;
+
+async function readSchemaFacts(q: Queryable, schema: string): Promise<SchemaFacts | undefined> {
+  const { rows } = await q.query<{ nsp_owner: string; mine: boolean; relations: string[] }>(
+    `SELECT ${SCHEMA_FACTS_COLUMNS} FROM pg_namespace n WHERE n.nspname = $1`,
+    [schema],
+  );
+  const row = rows[0];
+  return row && { owner: row.nsp_owner, mine: row.mine, relations: row.relations };
+}
+
 /**
  * Drops `schema` inside the caller's transaction `tx` (which must bound lock waits), unless it is
- * absent, owned by a role the current one cannot act for, or depended on from outside.
+ * absent, owned by a role the current one cannot act for, or depended on from outside. `facts`:
+ * what the caller has just read in the same transaction (`null`: the schema is absent), which
+ * spares reading it again.
  */
-export async function dropRunSchema(tx: Queryable, schema: string): Promise<SchemaDrop> {
-  const { rows } = await tx.query<{ owner: string; mine: boolean }>(
-    `SELECT pg_get_userbyid(nspowner) AS owner, pg_has_role(nspowner, 'MEMBER') AS mine
-     FROM pg_namespace WHERE nspname = $1`,
-    [schema],
-  );
-  if (rows.length === 0) return { kind: 'absent' };
-  if (!rows[0].mine) return { kind: 'foreign-owner', owner: rows[0].owner };
-  const { rows: relations } = await tx.query<{ name: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS name
-     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.oid`,
-    [schema],
-  );
-  if (relations.length > 0) {
-    await tx.query(
-      `LOCK TABLE ${relations.map((r) => r.name).join(', ')} IN ACCESS EXCLUSIVE MODE`,
-    );
+export async function dropRunSchema(
+  tx: Queryable,
+  schema: string,
+  facts?: SchemaFacts | null,
+): Promise<SchemaDrop> {
+  const known = facts === undefined ? await readSchemaFacts(tx, schema) : facts;
+  if (!known) return { kind: 'absent' };
+  if (!known.mine) return { kind: 'foreign-owner', owner: known.owner };
+  if (known.relations.length > 0) {
+    await tx.query(`LOCK TABLE ${known.relations.join(', ')} IN ACCESS EXCLUSIVE MODE`);
   }
   const dependents = await findForeignDependents(tx, schema);
   if (dependents.length > 0) return { kind: 'kept', dependents };

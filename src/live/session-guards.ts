@@ -3,12 +3,13 @@
  * break a run: an idle pooled session or an idle transaction is never killed under the run, and
  * transactions run at READ COMMITTED (the contract's concurrency specs are written for it; a
  * SERIALIZABLE default would turn their expected waits into serialization failures). Lock waits of
- * the preset itself set their own transaction-local `lock_timeout` (./lock-wait); a test's own
- * waits keep the server's setting. `default_transaction_read_only` is deliberately NOT overridden:
+ * the preset itself are bounded by `lock_timeout` (./lock-wait): a session setting of the ledger's
+ * own pools, transaction-local elsewhere; a test's own waits keep the server's setting. `default_transaction_read_only` is deliberately NOT overridden:
  * a read-only role or standby is refused by ./preflight instead of being written through.
  */
 import { createConnection } from '../driver/create-connection';
 import type { BoundConnection, ConnectionOptions } from '../driver/port';
+import { lockTimeoutSetting } from './lock-wait';
 
 export const PRESET_SESSION_SETTINGS: Readonly<Record<string, string>> = Object.freeze({
   idle_session_timeout: '0',
@@ -26,6 +27,19 @@ export const WORKER_SESSION_SETTINGS: Readonly<Record<string, string>> = Object.
   ...PRESET_SESSION_SETTINGS,
   synchronous_commit: 'off',
 });
+
+/**
+ * The sessions of the run's own ledger work (the Jest parent's pool, `gc`): every statement on
+ * them is the preset's, so the bound on lock waits is a session setting there, which spares each
+ * lock-bounded transaction its `set_config` (./lock-wait). Never on worker pools, where a test's
+ * own lock waits keep the server's setting.
+ */
+export function ledgerSessionSettings(lockTimeoutMs: number): Readonly<Record<string, string>> {
+  return Object.freeze({
+    ...PRESET_SESSION_SETTINGS,
+    lock_timeout: lockTimeoutSetting(lockTimeoutMs),
+  });
+}
 
 /** Added in PostgreSQL 14; on 13 no idle session is ever timed out, so there is nothing to guard. */
 const SINCE_14 = 'idle_session_timeout';

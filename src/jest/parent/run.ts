@@ -14,7 +14,8 @@ import {
 } from '../../live/bootstrap';
 import type { Heartbeat } from '../../live/lease';
 import { describeKept } from '../../live/schema-drop';
-import { connectWithSessionGuards } from '../../live/session-guards';
+import { connectWithSessionGuards, ledgerSessionSettings } from '../../live/session-guards';
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../../live/lock-wait';
 import type { LiveDecision, LiveOptions } from '../../live/config';
 import { applicationName, newRunId } from '../../live/isolation';
 import { clearRunState, writeRunState } from '../handoff';
@@ -22,8 +23,6 @@ import { LivePresetError } from '../../live/preset-errors';
 import { setCurrentRun } from './run-handle';
 import { checkServer, readServerFacts } from '../../live/server-check';
 
-/** Bounded waits for the ledger and schema locks (a run never hangs on another's lock). */
-const LOCK_TIMEOUT_MS = 5000;
 interface RunTarget {
   dsn: string;
   redactedDsn: string;
@@ -84,17 +83,21 @@ export async function startRun(decision: StartableDecision): Promise<void> {
   try {
     // A small pool, not one pinned session: the run's liveness is its lease in the ledger, so a
     // killed or pooled session changes nothing; the heartbeat shares this pool.
-    admin = await connectWithSessionGuards(target.dsn, {
-      driver: target.driver,
-      max: 2,
-      connectTimeoutMs: options.connectTimeoutMs,
-      // Above the lock timeout, or lock waits would surface as statement timeouts.
-      statementTimeoutMs:
-        options.statementTimeoutMs > 0
-          ? Math.max(options.statementTimeoutMs, LOCK_TIMEOUT_MS + 1000)
-          : 0,
-      applicationName: applicationName(runId),
-    });
+    admin = await connectWithSessionGuards(
+      target.dsn,
+      {
+        driver: target.driver,
+        max: 2,
+        connectTimeoutMs: options.connectTimeoutMs,
+        // Above the lock timeout, or lock waits would surface as statement timeouts.
+        statementTimeoutMs:
+          options.statementTimeoutMs > 0
+            ? Math.max(options.statementTimeoutMs, DEFAULT_LOCK_TIMEOUT_MS + 1000)
+            : 0,
+        applicationName: applicationName(runId),
+      },
+      ledgerSessionSettings(DEFAULT_LOCK_TIMEOUT_MS),
+    );
     const facts = await readServerFacts(admin);
     const refusal = checkServer(facts, target.database);
     if (refusal) throw refusal;
@@ -102,7 +105,7 @@ export async function startRun(decision: StartableDecision): Promise<void> {
       runId,
       leaseMs: options.leaseMs,
       heartbeatMs: options.heartbeatMs,
-      lockTimeoutMs: LOCK_TIMEOUT_MS,
+      lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
     });
     reportCleanup(run.kept, run.skipped);
     heartbeat = run.startHeartbeat({ onLost: (lost) => notice(lost.message) });

@@ -29,16 +29,39 @@ interface LedgerRow {
 const TABLES = [LEDGER_TABLE, ...Object.values(TABLE_OF_MIGRATION)];
 
 /**
- * One row: for each of our tables, whether it exists in schema `$1`. The schema is a parameter,
- * so the text is one constant for every schema; to_regclass returns NULL (no error) when the
- * schema itself is missing.
+ * One row: for each of our tables, whether it exists in schema `$1`, and what migrating needs to
+ * know about the server and the schema (read together: one statement fewer before a migration).
+ * The schema is a parameter, so the text is one constant for every schema; to_regclass returns
+ * NULL (no error) when the schema itself is missing.
  */
-const TABLES_PRESENT = `SELECT ${TABLES.map((t) => `to_regclass(format('%I.%I', $1::text, '${t}')) IS NOT NULL AS ${t}`).join(', ')}`;
+const TABLES_PRESENT = `SELECT ${TABLES.map((t) => `to_regclass(format('%I.%I', $1::text, '${t}')) IS NOT NULL AS ${t}`).join(', ')},
+  current_setting('server_version_num')::int AS version_num,
+  current_setting('server_version') AS version,
+  EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1::text) AS schema_exists`;
+
+interface ServerInfo {
+  version_num: number;
+  version: string;
+  schema_exists: boolean;
+}
+
+type Presence = Record<string, boolean> & ServerInfo;
 
 const short = (checksum: string) => checksum.slice(0, 12);
 
 export async function readiness(q: Queryable, sql: StoreStatements): Promise<Readiness> {
-  const present = (await q.query<Record<string, boolean>>(TABLES_PRESENT, [sql.schema])).rows[0];
+  return readinessOf(q, sql, await readPresence(q, sql));
+}
+
+async function readPresence(q: Queryable, sql: StoreStatements): Promise<Presence> {
+  return (await q.query<Presence>(TABLES_PRESENT, [sql.schema])).rows[0];
+}
+
+async function readinessOf(
+  q: Queryable,
+  sql: StoreStatements,
+  present: Presence,
+): Promise<Readiness> {
   const ledger = present[LEDGER_TABLE]
     ? (await q.query<LedgerRow>(sql.readLedger)).rows.map((row) => ({
         ...row,
@@ -85,19 +108,8 @@ export async function readiness(q: Queryable, sql: StoreStatements): Promise<Rea
 /** Runs `fn` in one transaction: the root store's own, or in place inside a caller's. */
 export type TransactionRunner = <T>(fn: (q: Queryable) => Promise<T>) => Promise<T>;
 
-interface ServerInfo {
-  version_num: number;
-  version: string;
-  schema_exists: boolean;
-}
-
-const SERVER_INFO = `SELECT current_setting('server_version_num')::int AS version_num,
-  current_setting('server_version') AS version,
-  EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1::text) AS schema_exists`;
-
 /** The migrations create tables, never the schema: its owner and privileges are the caller's. */
-async function checkServer(q: Queryable, schema: string): Promise<void> {
-  const info = (await q.query<ServerInfo>(SERVER_INFO, [schema])).rows[0];
+function checkServer(info: ServerInfo, schema: string): void {
   if (Number(info.version_num) < MIN_SERVER_VERSION_NUM)
     throw new UnsupportedServerVersionError(info.version);
   if (!info.schema_exists)
@@ -156,9 +168,10 @@ export async function migrate(
   inTransaction: TransactionRunner,
   atOnce = false,
 ): Promise<MigrateResult> {
-  const state = await readiness(q, sql);
+  const present = await readPresence(q, sql);
+  const state = await readinessOf(q, sql, present);
   if (state.ready) return { applied: [] };
-  await checkServer(q, sql.schema);
+  checkServer(present, sql.schema);
   const empty = state.currentVersion === 0 && state.problems.length === 0;
   if (atOnce && empty && state.pending.length === POSTGRES_MIGRATIONS.length) {
     if (await migrateAllAtOnce(q, sql)) return { applied: [...state.pending] };
