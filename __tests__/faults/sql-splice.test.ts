@@ -54,6 +54,10 @@ const ALLOWED: Record<string, string> = {
   "live/collect.ts: crashedRunsSql('$1')": 'crashedRunsSql with a constant placeholder only',
   'live/lease.ts: crashedRunsSql':
     "crashedRunsSql('$2') of collect.ts: constant ledger SQL with a `$n` placeholder",
+  'live/run-schemas.ts: resetFunctionStatement(schema)':
+    'reset.ts: static PL/pgSQL over qualifiedName(...) of a checked run schema',
+  "store/postgres/migrator.ts: MIGRATION_LOCK_CALL.replace('$1', literal(sql.schema))":
+    'the constant lock call with the schema as a quoted literal (literal())',
   'live/reset.ts: sessionSettings(lockTimeoutMs)':
     'constant set_config text with lockTimeoutMs, checked to be a positive safe integer',
   'live/ledger-identity.ts: object.slice(6)':

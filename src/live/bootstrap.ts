@@ -38,6 +38,7 @@ import {
   type TransactionRunner,
 } from './lock-wait';
 import { assertPreflight } from './preflight';
+import type { ServerFacts } from './server-check';
 import {
   collectCrashedRuns,
   collectRun,
@@ -104,9 +105,14 @@ export interface OpenRunOptions {
   /** Recorded in the ledger for humans; default this host and process. */
   host?: string;
   pid?: number;
+  /**
+   * The database acknowledged for destructive reset (`USER_ENGINE_LIVE_RESET`): the preflight's
+   * read then also refuses another connected database or a too old server (`checkServer`).
+   */
+  database?: string;
 }
 
-export type JoinRunOptions = Omit<OpenRunOptions, 'host' | 'pid'>;
+export type JoinRunOptions = Omit<OpenRunOptions, 'host' | 'pid' | 'database'>;
 
 /** Where a schema of this run is created from: recorded in the ledger for humans. */
 export interface SchemaOrigin {
@@ -133,6 +139,8 @@ export interface LiveRun {
   readonly kept: readonly KeptSchema[];
   /** Crashed runs of other roles left alone. */
   readonly skipped: readonly SkippedRun[];
+  /** The server as opening the run read it (undefined for a joined run). */
+  readonly server: ServerFacts | undefined;
   /** Extends a still-valid lease; false when it is gone or expired (the run is lost). */
   renewLease(): Promise<boolean>;
   /** Renews the lease every `heartbeatMs` until stopped; `onLost` once it is known lost. */
@@ -167,7 +175,7 @@ export async function openRun(conn: TransactionRunner, options: OpenRunOptions):
   assertRunId(runId);
   const lockTimeoutMs = lockTimeoutOption(options.lockTimeoutMs);
   const { leaseMs } = leaseTiming({ leaseMs: options.leaseMs, heartbeatMs: options.heartbeatMs });
-  const preflight = await assertPreflight(conn);
+  const preflight = await assertPreflight(conn, options.database);
   await ensureLedger(conn, { lockTimeoutMs, seen: preflight.ledger });
   const lease = {
     runId,
@@ -180,7 +188,9 @@ export async function openRun(conn: TransactionRunner, options: OpenRunOptions):
   const crashed = await inBoundedStatement(conn, { scope, lockTimeoutMs }, (q) =>
     openLeaseUnlessCrashed(q, lease, crashedRunsSql('$2')),
   );
-  if (crashed.length === 0) return liveRun(conn, options, { collected: [], kept: [], skipped: [] });
+  const server = preflight.server;
+  if (crashed.length === 0)
+    return liveRun(conn, options, { collected: [], kept: [], skipped: [], server });
   // Collect first, then open the lease: dropping crashed runs' schemas can take a while, and the
   // heartbeat only starts once this returns, so the lease must begin at the end.
   const { runs, skipped } = await collectCrashedRuns(conn, {
@@ -193,19 +203,20 @@ export async function openRun(conn: TransactionRunner, options: OpenRunOptions):
     collected: runs.flatMap((r) => r.schemas),
     kept: runs.flatMap((r) => r.kept),
     skipped,
+    server,
   });
 }
 
 /** The `LiveRun` of a run opened elsewhere (by the Jest parent), for a worker or a test. */
 export function joinRun(conn: TransactionRunner, options: JoinRunOptions): LiveRun {
   assertRunId(options.runId);
-  return liveRun(conn, options, { collected: [], kept: [], skipped: [] });
+  return liveRun(conn, options, { collected: [], kept: [], skipped: [], server: undefined });
 }
 
 function liveRun(
   conn: TransactionRunner,
   options: JoinRunOptions,
-  opened: Pick<LiveRun, 'collected' | 'kept' | 'skipped'>,
+  opened: Pick<LiveRun, 'collected' | 'kept' | 'skipped' | 'server'>,
 ): LiveRun {
   const { runId } = options;
   const lockTimeoutMs = lockTimeoutOption(options.lockTimeoutMs);

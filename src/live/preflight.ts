@@ -16,6 +16,13 @@ import {
 } from './ledger-identity';
 import { LEDGER_SCHEMA } from './ledger';
 import { jsonColumn } from './json-column';
+import {
+  checkServer,
+  SERVER_FACTS_COLUMNS,
+  serverFactsOf,
+  type ServerFacts,
+  type ServerFactsRecord,
+} from './server-check';
 import { PRESET_SESSION_SETTINGS } from './session-guards';
 
 export type PreflightCheckName =
@@ -32,13 +39,14 @@ export interface PreflightCheck {
 export interface PreflightReport {
   role: string;
   database: string;
+  /** The server as the same read saw it (`checkServer` judges it). */
+  server: ServerFacts;
   ledger: LedgerState;
   checks: PreflightCheck[];
 }
 
-interface Facts {
+interface Facts extends ServerFactsRecord {
   role: string;
-  database: string;
   can_create: boolean;
   encoding: string;
   in_recovery: boolean;
@@ -50,7 +58,7 @@ interface Facts {
 async function readFacts(q: Queryable): Promise<Facts> {
   const names = Object.keys(PRESET_SESSION_SETTINGS);
   const { rows } = await q.query<Facts>(
-    `SELECT current_user AS role, current_database() AS database,
+    `SELECT current_user AS role, ${SERVER_FACTS_COLUMNS},
             has_database_privilege(current_user, current_database(), 'CREATE') AS can_create,
             (SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()) AS encoding,
             pg_is_in_recovery() AS in_recovery,
@@ -177,6 +185,7 @@ export async function runPreflight(q: Queryable): Promise<PreflightReport> {
   return {
     role: facts.role,
     database: facts.database,
+    server: serverFactsOf(facts),
     ledger,
     checks: [
       createCheck(facts, ledger),
@@ -188,9 +197,14 @@ export async function runPreflight(q: Queryable): Promise<PreflightReport> {
   };
 }
 
-/** Throws `PreflightError` for the first failed check; returns the report otherwise. */
-export async function assertPreflight(q: Queryable): Promise<PreflightReport> {
+/**
+ * Throws for the first failed check, `PreflightError`, or with `database` (the acknowledged one)
+ * first the `LivePresetError` of `checkServer`; returns the report otherwise.
+ */
+export async function assertPreflight(q: Queryable, database?: string): Promise<PreflightReport> {
   const report = await runPreflight(q);
+  const refusal = database === undefined ? undefined : checkServer(report.server, database);
+  if (refusal) throw refusal;
   const failed = report.checks.find((c) => c.status === 'fail');
   if (failed) throw new PreflightError(failed.code ?? 'missing_privilege', failed.detail);
   return report;

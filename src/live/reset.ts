@@ -43,6 +43,16 @@ export interface ResetOptions {
  */
 const functionReady = new WeakMap<Queryable, Set<string>>();
 
+/** Notes that `conn` has just created the reset function in `schema` (./run-schemas). */
+export function markResetFunctionReady(conn: Queryable, schema: string): void {
+  let ready = functionReady.get(conn);
+  if (!ready) {
+    ready = new Set();
+    functionReady.set(conn, ready);
+  }
+  ready.add(schema);
+}
+
 /**
  * Empties the managed tables inside run schema `schema`, choosing DELETE (cheap when nearly
  * empty) or TRUNCATE (cheap when large, or when DELETEs left the tables bloated):
@@ -102,12 +112,8 @@ async function asLeaseLoss(conn: Queryable, schema: string, error: unknown): Pro
 async function resetOnce(conn: Queryable, schema: string, lockTimeoutMs: number): Promise<void> {
   const scope: LockScope = { target: { kind: 'schema', schema } };
   await withLockTimeout(conn, { scope, lockTimeoutMs }, async () => {
-    let ready = functionReady.get(conn);
-    if (!ready) {
-      ready = new Set();
-      functionReady.set(conn, ready);
-    }
-    if (ready.has(schema)) {
+    const ready = functionReady.get(conn);
+    if (ready?.has(schema)) {
       try {
         await conn.query(callResetStatement(schema, lockTimeoutMs));
         return;
@@ -121,7 +127,7 @@ async function resetOnce(conn: Queryable, schema: string, lockTimeoutMs: number)
     }
     try {
       await conn.query(createAndCallStatement(schema, lockTimeoutMs));
-      ready.add(schema);
+      markResetFunctionReady(conn, schema);
     } catch (error) {
       const state = sqlStateOf(error);
       // 42P01: a managed table is missing; 42601: multi-statement text refused by the driver.

@@ -26,6 +26,7 @@ import {
   type LockScope,
   type TransactionRunner,
 } from './lock-wait';
+import { markResetFunctionReady, resetFunctionStatement } from './reset';
 import { dropRunSchema } from './schema-drop';
 
 export interface EnsureWorkerSchemaOptions {
@@ -134,8 +135,19 @@ async function recordAndCreateSchema(
     const inserted = await recordHoldingLease(tx, { schema, runId, workerId, host, pid });
     if (exclusive && !inserted) return false;
     scope.target = { kind: 'schema', schema };
-    await tx.query(`CREATE SCHEMA ${exclusive ? '' : 'IF NOT EXISTS '}${quoteIdent(schema)}`);
+    if (exclusive) {
+      await tx.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+      return true;
+    }
+    // A worker schema gets its reset function right away, in the same round trip: its first
+    // reset is then one call (the function names its tables only when it runs, after migration).
+    await tx.query(
+      `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)};\n${resetFunctionStatement(schema)}`,
+    );
     return true;
+  }).then((created) => {
+    if (created && !exclusive) markResetFunctionReady(conn, schema);
+    return created;
   });
 }
 

@@ -18,13 +18,28 @@ export interface ServerFacts {
   version: string;
 }
 
+/** The columns `serverFactsOf` reads, for a statement of its own or another's (the preflight's). */
+export const SERVER_FACTS_COLUMNS = `current_database() AS database,
+  current_setting('server_version_num') AS server_version_num,
+  current_setting('server_version') AS server_version`;
+
+export interface ServerFactsRecord {
+  database: string;
+  server_version_num: string;
+  server_version: string;
+}
+
+export function serverFactsOf(row: ServerFactsRecord): ServerFacts {
+  return {
+    database: row.database,
+    versionNum: Number(row.server_version_num),
+    version: row.server_version,
+  };
+}
+
 export async function readServerFacts(connection: Queryable): Promise<ServerFacts> {
-  const { rows } = await connection.query<{ database: string; num: string; version: string }>(
-    `SELECT current_database() AS database, current_setting('server_version_num') AS num,
-            current_setting('server_version') AS version`,
-  );
-  const row = rows[0];
-  return { database: row.database, versionNum: Number(row.num), version: row.version };
+  const { rows } = await connection.query<ServerFactsRecord>(`SELECT ${SERVER_FACTS_COLUMNS}`);
+  return serverFactsOf(rows[0]);
 }
 
 /** Undefined when the run may go ahead; otherwise the reason it must not. */

@@ -21,7 +21,6 @@ import { applicationName, newRunId } from '../../live/isolation';
 import { clearRunState, writeRunState } from '../handoff';
 import { LivePresetError } from '../../live/preset-errors';
 import { setCurrentRun } from './run-handle';
-import { checkServer, readServerFacts } from '../../live/server-check';
 
 interface RunTarget {
   dsn: string;
@@ -98,10 +97,9 @@ export async function startRun(decision: StartableDecision): Promise<void> {
       },
       ledgerSessionSettings(DEFAULT_LOCK_TIMEOUT_MS),
     );
-    const facts = await readServerFacts(admin);
-    const refusal = checkServer(facts, target.database);
-    if (refusal) throw refusal;
+    // The preflight's one read also checks the server (acknowledged database, version).
     run = await openRun(admin, {
+      database: target.database,
       runId,
       leaseMs: options.leaseMs,
       heartbeatMs: options.heartbeatMs,
@@ -112,7 +110,7 @@ export async function startRun(decision: StartableDecision): Promise<void> {
     writeRunState(process.env, {
       runId,
       driver: admin.driver,
-      serverVersion: facts.version,
+      serverVersion: run.server?.version ?? '',
       redactedDsn: target.redactedDsn,
       embeddedDsn: decision.kind === 'embedded' ? target.dsn : undefined,
     });

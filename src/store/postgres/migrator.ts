@@ -14,6 +14,7 @@ import { MigrationStateError, UnsupportedServerVersionError } from './errors';
 import {
   LEDGER_TABLE,
   MIGRATION_LOCK,
+  MIGRATION_LOCK_CALL,
   MIN_SERVER_VERSION_NUM,
   POSTGRES_MIGRATIONS,
   TABLE_OF_MIGRATION,
@@ -133,10 +134,19 @@ export function migrateAllStatement(sql: StoreStatements): string {
   const rows = POSTGRES_MIGRATIONS.map(
     (m) => `(${m.version}, ${literal(m.name)}, ${literal(m.checksum)})`,
   ).join(', ');
+  // The lock and the guard in one block. PL/pgSQL plans a statement when it first runs it, so the
+  // inner IF over the ledger is never planned while the ledger does not exist.
+  const lockAndGuard = [
+    'DO $user_engine_migrate$ BEGIN',
+    `  PERFORM ${MIGRATION_LOCK_CALL.replace('$1', literal(sql.schema))};`,
+    `  IF to_regclass(${literal(sql.ledger)}) IS NOT NULL THEN`,
+    `    IF EXISTS (SELECT 1 FROM ${sql.ledger}) THEN RAISE EXCEPTION 'migrated by another process meanwhile' USING ERRCODE = '${MIGRATED_MEANWHILE}'; END IF;`,
+    '  END IF;',
+    'END $user_engine_migrate$',
+  ].join('\n');
   return [
-    MIGRATION_LOCK.replace('$1', literal(sql.schema)),
+    lockAndGuard,
     sql.createLedger,
-    `DO $user_engine_migrate$ BEGIN IF EXISTS (SELECT 1 FROM ${sql.ledger}) THEN RAISE EXCEPTION 'migrated by another process meanwhile' USING ERRCODE = '${MIGRATED_MEANWHILE}'; END IF; END $user_engine_migrate$`,
     ...POSTGRES_MIGRATIONS.flatMap((m) => m.statementsIn(sql.schema)),
     `INSERT INTO ${sql.ledger} (version, name, checksum) VALUES ${rows}`,
   ].join(';\n');

@@ -29,7 +29,8 @@ export const LEDGER_TABLE = 'user_engine_schema_migrations';
  * A transaction-level lock, so it holds through a transaction-mode pooler. The key is the one
  * earlier releases derived from current_schema(), so old and new code migrating together agree.
  */
-export const MIGRATION_LOCK = `SELECT pg_advisory_xact_lock(hashtext('user_engine:' || $1::text))`;
+export const MIGRATION_LOCK_CALL = `pg_advisory_xact_lock(hashtext('user_engine:' || $1::text))`;
+export const MIGRATION_LOCK = `SELECT ${MIGRATION_LOCK_CALL}`;
 
 const SQL: Record<string, (qualifiedName: TableNamer) => readonly string[]> = {
   '0001_create_users': (qualifiedName) => [
