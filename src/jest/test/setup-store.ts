@@ -3,7 +3,7 @@
  * and before the file. When live tests are off it loads nothing beyond the bridge lookup, so the
  * skip path costs a test file almost nothing; when live, `live-setup` builds the store here.
  */
-import { readBridge } from '../handoff';
+import { readBridge } from '../handoff/bridge';
 
 const bridge = readBridge(globalThis);
 if (bridge) {
