@@ -187,8 +187,10 @@ export async function dropFreshSchema(
     target: ledgerTarget('schemas'),
   };
   return inBoundedTransaction(conn, { scope, lockTimeoutMs }, async (tx: TransactionScope) => {
+    // JIT off for this transaction, as on the ledger's own pools (see NO_JIT in ./session-guards).
     const { rows } = await tx.query(
-      `SELECT 1 FROM ${SCHEMAS} WHERE schema_name = $1 AND run_id = $2 FOR UPDATE`,
+      `SELECT set_config('jit', 'off', true) FROM ${SCHEMAS}
+       WHERE schema_name = $1 AND run_id = $2 FOR UPDATE`,
       [schema, runId],
     );
     if (rows.length === 0) return { dropped: false, dependents: [] };

@@ -38,8 +38,18 @@ export function ledgerSessionSettings(lockTimeoutMs: number): Readonly<Record<st
   return Object.freeze({
     ...PRESET_SESSION_SETTINGS,
     lock_timeout: lockTimeoutSetting(lockTimeoutMs),
+    ...NO_JIT,
   });
 }
+
+/**
+ * The check for objects outside a run schema that depend on it (./schema-drop) is estimated far
+ * above `jit_above_cost` (its per-row catalog lookups), and JIT-compiling it took 40-90 ms per
+ * schema here, for a query that runs in under 1 ms: that was most of a run's teardown. Nothing the
+ * preset runs on its own sessions gains from JIT. Worker pools keep the server's setting (a test's
+ * own queries run there), so a fresh schema's drop turns it off for its transaction only.
+ */
+export const NO_JIT: Readonly<Record<string, string>> = Object.freeze({ jit: 'off' });
 
 /** Added in PostgreSQL 14; on 13 no idle session is ever timed out, so there is nothing to guard. */
 const SINCE_14 = 'idle_session_timeout';
