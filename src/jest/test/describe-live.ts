@@ -5,7 +5,7 @@
 import { CodedError } from '../../coded-error';
 import { ENV, readFlag } from '../../live/config/env';
 import type { LiveContext } from './live-context';
-import { countLiveTest } from '../handoff';
+import { countLiveTest } from '../handoff/bridge';
 import { inactiveEnvironmentError, type InactiveCause } from './required-checks';
 
 type BlockFn = () => void;
