@@ -149,6 +149,34 @@ describeWithDatabase('lock contention during bootstrap, teardown and reset', () 
     expect(await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).toEqual([]);
   });
 
+  test('ensureWorkerSchema while a collector holds the run row: bounded, names the runs table', async () => {
+    const runId = newRunId();
+    const connection = await admin(runId);
+    await openRun(connection, { runId, lockTimeoutMs: LOCK_TIMEOUT_MS });
+    // What a collector's transaction holds: the run's row FOR UPDATE, and (from its survey) a
+    // lock on the schemas table too, which must not be named instead.
+    const pid = await holder(
+      'collector',
+      'BEGIN',
+      `SELECT 1 FROM ${RUNS} WHERE run_id = '${runId}' FOR UPDATE`,
+      `SELECT count(*) FROM ${SCHEMAS}`,
+    );
+    const error = await expectLockTimeout(
+      'ensureWorkerSchema, run row held',
+      ensureWorkerSchema(connection, {
+        runId,
+        workerId: 4,
+        host: 'h',
+        pid: 1,
+        lockTimeoutMs: LOCK_TIMEOUT_MS,
+      }),
+    );
+    expect(error.message).toContain(`the ledger table ${RUNS}`);
+    expect(error.message).toContain(`backend pid ${pid} (application_name "collector"`);
+    const schema = workerSchemaName(runId, 4);
+    expect(await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).toEqual([]);
+  });
+
   test('garbage collection of a crashed run whose schema is in use: bounded, names the schema and holder', async () => {
     const crashed = await runWithSchema(true);
     const pid = await holder(

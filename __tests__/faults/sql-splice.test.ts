@@ -48,8 +48,6 @@ const ALLOWED: Record<string, string> = {
   'live/reset.ts: key.key': 'resetFunctionLockKey(): a 31-bit integer hash',
   "live/reset.ts: leaseGuard(schema).join('\\n')":
     'constant PL/pgSQL, the constant RUNS (qualifiedName) and the [a-z0-9]{10} run id of a checked run schema',
-  "live/schema-drop.ts: known.relations.join(', ')":
-    "each name is format('%I.%I', nspname, relname) computed by the server: quoted identifiers",
   'live/collect.ts: grace': "crashedRunsSql's argument: always a `$n` placeholder literal",
   "live/collect.ts: crashedRunsSql('$1')": 'crashedRunsSql with a constant placeholder only',
   'live/lease.ts: crashedRunsSql':

@@ -77,7 +77,6 @@ interface ListedRecord extends LedgerRowRecord {
   /** NULL when the schema does not exist (its row outlived it). */
   nsp_owner: string | null;
   mine: boolean | null;
-  relations: string[] | null;
 }
 
 /**
@@ -88,15 +87,18 @@ const MAY_ACT = `(owner = current_user
   OR EXISTS (SELECT 1 FROM pg_roles WHERE rolname = current_user AND (rolsuper OR rolbypassrls))
   OR pg_has_role((SELECT relowner FROM pg_class WHERE oid = '${RUNS}'::regclass), 'USAGE'))`;
 
+/** The lease ended at least the grace (`$2`, ms) ago. */
+const EXPIRED = `lease_expires_at < now() - $2::int * interval '1 millisecond'`;
+
 const RUN_COLUMNS = `run_id, owner, host, pid, started_at, ${MAY_ACT} AS may_act,
-  lease_expires_at < now() - $2::int * interval '1 millisecond' AS expired`;
+  ${EXPIRED} AS expired`;
 
 /**
  * Everything collecting a run decides on, in one read: its row, the schemas the ledger lists for
- * it, and for each the catalog's owner and relations (what dropping it needs). The ledger's
- * columns stay unqualified: `pg_namespace` and `pg_class` have none of the same names. With
- * `lock`, the run's row is also locked for collecting it (`locked` false: someone else holds it,
- * or row-level security hides it from UPDATE, as for another role's run).
+ * it, and for each the catalog's owner (what dropping it needs). The ledger's
+ * columns stay unqualified: `pg_namespace` has none of the same names. With `lock`, the run's
+ * row is also locked for collecting it, only when its lease is over (`locked` false: not over,
+ * someone else holds it, or row-level security hides it from UPDATE, as for another role's run).
  */
 async function surveyRun(
   tx: Queryable,
@@ -108,7 +110,7 @@ async function surveyRun(
     listed: ListedRecord[] | string | null;
   }>(
     `SELECT (SELECT row_to_json(r) FROM (SELECT ${RUN_COLUMNS} FROM ${RUNS} WHERE run_id = $1) r) AS run,
-            ${lock ? `(SELECT true FROM ${RUNS} WHERE run_id = $1 FOR UPDATE SKIP LOCKED)` : 'NULL::boolean'} AS locked,
+            ${lock ? `(SELECT true FROM ${RUNS} WHERE run_id = $1 AND ${EXPIRED} FOR UPDATE SKIP LOCKED)` : 'NULL::boolean'} AS locked,
             (SELECT json_agg(s ORDER BY s.schema_name) FROM (
                SELECT ${LEDGER_COLUMNS}, ${MAY_ACT} AS may_act, ${SCHEMA_FACTS_COLUMNS}
                FROM ${SCHEMAS} l LEFT JOIN pg_namespace n ON n.nspname = l.schema_name
@@ -124,7 +126,7 @@ async function surveyRun(
 
 function schemaFacts(row: ListedRecord): SchemaFacts | null {
   if (row.nsp_owner === null) return null;
-  return { owner: row.nsp_owner, mine: row.mine === true, relations: row.relations ?? [] };
+  return { owner: row.nsp_owner, mine: row.mine === true };
 }
 
 /** Collects one run (see the module comment); the row lock spans every drop. */

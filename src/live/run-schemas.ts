@@ -130,8 +130,9 @@ async function recordAndCreateSchema(
     target: { kind: 'advisory', key, label: `creation of schema ${quoteIdent(schema)}` },
   };
   return inAdvisoryTransaction(conn, { scope, key, lockTimeoutMs }, async (tx) => {
-    // One statement over both ledger tables: the timeout names whichever someone holds.
-    scope.target = [ledgerTarget('schemas'), ledgerTarget('runs')];
+    // One statement over both ledger tables. The run's row first: a collector holding it (FOR
+    // UPDATE) is the likely wait, and it holds a lock on the schemas table too.
+    scope.target = [ledgerTarget('runs'), ledgerTarget('schemas')];
     const inserted = await recordHoldingLease(tx, { schema, runId, workerId, host, pid });
     if (exclusive && !inserted) return false;
     scope.target = { kind: 'schema', schema };

@@ -7,6 +7,7 @@
  * schema's own contents.
  */
 import type { Queryable } from '../driver/port';
+import { quoteLiteral } from '../driver/session-settings';
 import { quoteIdent } from './isolation';
 
 export type SchemaDrop =
@@ -70,36 +71,51 @@ export async function findForeignDependents(q: Queryable, schema: string): Promi
   return rows.map((r) => r.entry);
 }
 
-/** What the catalog says about a run schema, as `dropRunSchema` needs it. */
+/** Who owns a run schema, as `dropRunSchema` needs to know before dropping it. */
 export interface SchemaFacts {
   owner: string;
   /** The current role is a member of the owner (DROP would be allowed). */
   mine: boolean;
-  /** Its tables, views and the like, qualified and quoted, in creation order. */
-  relations: string[];
 }
 
 /** The columns of `SchemaFacts` (`nsp_owner` for `owner`) for a namespace `n` in the FROM list. */
 export const SCHEMA_FACTS_COLUMNS = `pg_get_userbyid(n.nspowner) AS nsp_owner,
-  pg_has_role(n.nspowner, 'MEMBER') AS mine,
-  ARRAY(SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
-        WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-        ORDER BY c.oid) AS relations`;
+  pg_has_role(n.nspowner, 'MEMBER') AS mine`;
 
 async function readSchemaFacts(q: Queryable, schema: string): Promise<SchemaFacts | undefined> {
-  const { rows } = await q.query<{ nsp_owner: string; mine: boolean; relations: string[] }>(
+  const { rows } = await q.query<{ nsp_owner: string; mine: boolean }>(
     `SELECT ${SCHEMA_FACTS_COLUMNS} FROM pg_namespace n WHERE n.nspname = $1`,
     [schema],
   );
   const row = rows[0];
-  return row && { owner: row.nsp_owner, mine: row.mine, relations: row.relations };
+  return row && { owner: row.nsp_owner, mine: row.mine };
+}
+
+/**
+ * One statement that lists the tables, views and the like inside `schema` and locks each in
+ * ACCESS EXCLUSIVE mode, in creation order: read and locked together, so the list is as fresh
+ * as the lock (LOCK TABLE takes no parameters, hence a DO block; `schema` is a quoted literal).
+ */
+function lockRelationsStatement(schema: string): string {
+  return `DO $user_engine_lock$
+DECLARE
+  r text;
+BEGIN
+  FOR r IN SELECT format('%I.%I', n.nspname, c.relname)
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = ${quoteLiteral(schema)} AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+           ORDER BY c.oid LOOP
+    EXECUTE 'LOCK TABLE ' || r || ' IN ACCESS EXCLUSIVE MODE';
+  END LOOP;
+END
+$user_engine_lock$`;
 }
 
 /**
  * Drops `schema` inside the caller's transaction `tx` (which must bound lock waits), unless it is
  * absent, owned by a role the current one cannot act for, or depended on from outside. `facts`:
- * what the caller has just read in the same transaction (`null`: the schema is absent), which
- * spares reading it again.
+ * its owner as the caller has just read it in the same transaction (`null`: the schema is
+ * absent), which spares reading it again.
  */
 export async function dropRunSchema(
   tx: Queryable,
@@ -109,9 +125,7 @@ export async function dropRunSchema(
   const known = facts === undefined ? await readSchemaFacts(tx, schema) : facts;
   if (!known) return { kind: 'absent' };
   if (!known.mine) return { kind: 'foreign-owner', owner: known.owner };
-  if (known.relations.length > 0) {
-    await tx.query(`LOCK TABLE ${known.relations.join(', ')} IN ACCESS EXCLUSIVE MODE`);
-  }
+  await tx.query(lockRelationsStatement(schema));
   const dependents = await findForeignDependents(tx, schema);
   if (dependents.length > 0) return { kind: 'kept', dependents };
   await tx.query(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`);

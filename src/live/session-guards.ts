@@ -51,33 +51,43 @@ export function ledgerSessionSettings(lockTimeoutMs: number): Readonly<Record<st
  */
 export const NO_JIT: Readonly<Record<string, string>> = Object.freeze({ jit: 'off' });
 
-/** Added in PostgreSQL 14; on 13 no idle session is ever timed out, so there is nothing to guard. */
-const SINCE_14 = 'idle_session_timeout';
+/**
+ * Settings an older server does not know, and so refuses the whole session over. Each only guards
+ * something that server cannot do anyway: `idle_session_timeout` (PostgreSQL 14; on 13 no idle
+ * session is ever timed out) and `jit` (11; before it nothing is JIT-compiled). Dropping them
+ * there lets the server's version be read and refused by name (`server_too_old`) when it is too
+ * old, instead of failing the connection.
+ */
+const DROPPABLE_ON_OLDER_SERVERS: readonly string[] = ['idle_session_timeout', 'jit'];
 
-function refusesUnknownSetting(error: unknown, name: string): boolean {
-  return (
-    error instanceof Error &&
-    error.message.includes(`unrecognized configuration parameter "${name}"`)
+/** The droppable setting a connect error refuses as unknown, if any. */
+function refusedSetting(error: unknown, settings: Readonly<Record<string, string>>) {
+  if (!(error instanceof Error)) return undefined;
+  return DROPPABLE_ON_OLDER_SERVERS.find(
+    (name) =>
+      name in settings && error.message.includes(`unrecognized configuration parameter "${name}"`),
   );
 }
 
 /**
- * Opens a preset pool with `settings` ({@link PRESET_SESSION_SETTINGS} unless a worker pool). A PostgreSQL 13 server refuses the
- * whole session over a setting it does not know, so on that refusal alone the pool is opened again
- * without it: one failed connect on 13, none on 14 and later.
+ * Opens a preset pool with `settings` ({@link PRESET_SESSION_SETTINGS} unless a worker or ledger
+ * pool). A server refuses the whole session over a setting it does not know, so on that refusal
+ * of a setting in `DROPPABLE_ON_OLDER_SERVERS` the pool is opened again without it: one failed
+ * connect on 13, none on 14 and later.
  */
 export async function connectWithSessionGuards(
   dsn: string,
   options: Omit<ConnectionOptions, 'sessionSettings'>,
   settings: Readonly<Record<string, string>> = PRESET_SESSION_SETTINGS,
 ): Promise<BoundConnection> {
-  try {
-    return await createConnection(dsn, { ...options, sessionSettings: settings });
-  } catch (error) {
-    if (!refusesUnknownSetting(error, SINCE_14)) throw error;
-    const withoutSince14 = Object.fromEntries(
-      Object.entries(settings).filter(([name]) => name !== SINCE_14),
-    );
-    return createConnection(dsn, { ...options, sessionSettings: withoutSince14 });
+  let current = settings;
+  for (;;) {
+    try {
+      return await createConnection(dsn, { ...options, sessionSettings: current });
+    } catch (error) {
+      const refused = refusedSetting(error, current);
+      if (refused === undefined) throw error;
+      current = Object.fromEntries(Object.entries(current).filter(([name]) => name !== refused));
+    }
   }
 }
